@@ -1,0 +1,271 @@
+//! The command line: `token-server [--host HOST] [--port PORT] ...`.
+
+use crate::log::Verbosity;
+
+pub const USAGE: &str = "\
+usage: token-server [--host HOST] [--port PORT] [--ttl SECONDS] [--user NAME:PASSWORD]...
+                    [--quiet | --verbose]
+       token-server --help | --version";
+
+pub const HELP: &str = "\
+token-server: hands out login tokens and checks them (the Flask tutorial's token login).
+
+usage: token-server [--host HOST] [--port PORT] [--ttl SECONDS] [--user NAME:PASSWORD]...
+                    [--quiet | --verbose]
+       token-server --help | --version
+
+  --host HOST           address to listen on (default 127.0.0.1; 0.0.0.0 opens it to the network)
+  --port PORT           port to listen on (default 5000; 0 takes a free port)
+  --ttl SECONDS         how long a token lives (default 7200)
+  --user NAME:PASSWORD  a user who may log in; repeat for more (default magigo:123456)
+  --quiet               log nothing per request
+  --verbose             log each request's headers too
+  --help                show this help
+  --version             show the version
+
+Once it listens, the first line on stdout is `listening on http://HOST:PORT`.";
+
+/// The tutorial's one user, there unless `--user` gives others.
+pub const DEFAULT_USER: (&str, &str) = ("magigo", "123456");
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub host: String,
+    pub port: u16,
+    pub ttl_seconds: u32,
+    /// (name, password) pairs, in the order given.
+    pub users: Vec<(String, String)>,
+    /// True when the users are the default one, not from `--user`.
+    pub default_users: bool,
+    pub verbosity: Verbosity,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Run(Config),
+    Help,
+    Version,
+}
+
+/// Reads the arguments after the program name. `Err` is a one-line message.
+pub fn parse(args: &[String]) -> Result<Command, String> {
+    let mut config = Config {
+        host: "127.0.0.1".to_string(),
+        port: 5000,
+        ttl_seconds: 7200,
+        users: Vec::new(),
+        default_users: true,
+        verbosity: Verbosity::Normal,
+    };
+    let mut quiet = false;
+    let mut verbose = false;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        // `--port=8080` and `--port 8080` are the same.
+        let (flag, inline_value) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let takes_value = matches!(flag, "--host" | "--port" | "--ttl" | "--user");
+        if !takes_value && inline_value.is_some() {
+            return Err(format!("{flag} takes no value"));
+        }
+        let mut value = || match inline_value.clone() {
+            Some(value) => Ok(value),
+            None => args.next().cloned().ok_or(format!("{flag} needs a value")),
+        };
+        match flag {
+            "--help" | "-h" => return Ok(Command::Help),
+            "--version" | "-V" => return Ok(Command::Version),
+            "--quiet" | "-q" => quiet = true,
+            "--verbose" | "-v" => verbose = true,
+            "--host" => config.host = parse_host(&value()?)?,
+            "--port" => config.port = parse_port(&value()?)?,
+            "--ttl" => config.ttl_seconds = parse_ttl(&value()?)?,
+            "--user" => {
+                let user = parse_user(&value()?)?;
+                if config.users.iter().any(|(name, _)| *name == user.0) {
+                    return Err(format!("--user: user '{}' is given twice", user.0));
+                }
+                config.users.push(user);
+            }
+            _ => return Err(format!("unknown argument '{arg}'")),
+        }
+    }
+    config.verbosity = match (quiet, verbose) {
+        (true, true) => return Err("--quiet and --verbose cannot be used together".to_string()),
+        (true, false) => Verbosity::Quiet,
+        (false, true) => Verbosity::Verbose,
+        (false, false) => Verbosity::Normal,
+    };
+    if config.users.is_empty() {
+        let (name, password) = DEFAULT_USER;
+        config.users.push((name.to_string(), password.to_string()));
+    } else {
+        config.default_users = false;
+    }
+    Ok(Command::Run(config))
+}
+
+fn parse_host(value: &str) -> Result<String, String> {
+    // `[::1]`, as in a URL, is the same host as `::1`.
+    let host = value.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err("--host: the host is empty".to_string());
+    }
+    Ok(host.to_string())
+}
+
+fn parse_port(value: &str) -> Result<u16, String> {
+    value
+        .parse()
+        .map_err(|_| format!("--port: '{value}' is not a port number (0 to 65535)"))
+}
+
+fn parse_ttl(value: &str) -> Result<u32, String> {
+    match value.parse::<u32>() {
+        Ok(seconds) if seconds > 0 => Ok(seconds),
+        _ => Err(format!(
+            "--ttl: '{value}' is not a whole number of seconds from 1 to {}",
+            u32::MAX
+        )),
+    }
+}
+
+fn parse_user(value: &str) -> Result<(String, String), String> {
+    match value.split_once(':') {
+        Some((name, password)) if !name.is_empty() => Ok((name.to_string(), password.to_string())),
+        _ => Err(format!("--user: '{value}' is not NAME:PASSWORD")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_strs(args: &[&str]) -> Result<Command, String> {
+        let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        parse(&args)
+    }
+
+    fn config(args: &[&str]) -> Config {
+        match parse_strs(args) {
+            Ok(Command::Run(config)) => config,
+            other => panic!("expected a config, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let config = config(&[]);
+        assert_eq!(config.host, "127.0.0.1");
+        assert_eq!(config.port, 5000);
+        assert_eq!(config.ttl_seconds, 7200);
+        assert_eq!(config.users, vec![("magigo".into(), "123456".into())]);
+        assert!(config.default_users);
+        assert_eq!(config.verbosity, Verbosity::Normal);
+    }
+
+    #[test]
+    fn all_options() {
+        let config = config(&[
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "0",
+            "--ttl",
+            "60",
+            "--user",
+            "a:1",
+            "--user",
+            "b:x:y",
+            "--verbose",
+        ]);
+        assert_eq!(config.host, "0.0.0.0");
+        assert_eq!(config.port, 0);
+        assert_eq!(config.ttl_seconds, 60);
+        assert_eq!(
+            config.users,
+            vec![("a".into(), "1".into()), ("b".into(), "x:y".into())]
+        );
+        assert!(!config.default_users);
+        assert_eq!(config.verbosity, Verbosity::Verbose);
+    }
+
+    #[test]
+    fn inline_values() {
+        let config = config(&["--port=8080", "--host=[::1]", "--quiet"]);
+        assert_eq!(config.port, 8080);
+        assert_eq!(config.host, "::1");
+        assert_eq!(config.verbosity, Verbosity::Quiet);
+    }
+
+    #[test]
+    fn help_and_version() {
+        assert_eq!(parse_strs(&["--help"]), Ok(Command::Help));
+        assert_eq!(
+            parse_strs(&["--port", "1", "--version"]),
+            Ok(Command::Version)
+        );
+    }
+
+    #[test]
+    fn bad_port() {
+        assert_eq!(
+            parse_strs(&["--port", "abc"]),
+            Err("--port: 'abc' is not a port number (0 to 65535)".into())
+        );
+        assert!(parse_strs(&["--port", "65536"]).is_err());
+        assert!(parse_strs(&["--port", "-1"]).is_err());
+    }
+
+    #[test]
+    fn missing_value() {
+        assert_eq!(parse_strs(&["--port"]), Err("--port needs a value".into()));
+    }
+
+    #[test]
+    fn bad_ttl() {
+        assert!(parse_strs(&["--ttl", "0"]).is_err());
+        assert!(parse_strs(&["--ttl", "1.5"]).is_err());
+        assert!(parse_strs(&["--ttl", "-5"]).is_err());
+    }
+
+    #[test]
+    fn bad_user() {
+        assert!(parse_strs(&["--user", "nopassword"]).is_err());
+        assert!(parse_strs(&["--user", ":secret"]).is_err());
+        assert_eq!(
+            parse_strs(&["--user", "a:1", "--user", "a:2"]),
+            Err("--user: user 'a' is given twice".into())
+        );
+    }
+
+    #[test]
+    fn empty_password_allowed() {
+        assert_eq!(
+            config(&["--user", "a:"]).users,
+            vec![("a".into(), "".into())]
+        );
+    }
+
+    #[test]
+    fn quiet_and_verbose_together() {
+        assert!(parse_strs(&["--quiet", "--verbose"]).is_err());
+    }
+
+    #[test]
+    fn unknown_argument() {
+        assert_eq!(
+            parse_strs(&["--bogus"]),
+            Err("unknown argument '--bogus'".into())
+        );
+        assert!(parse_strs(&["extra"]).is_err());
+        assert!(parse_strs(&["--quiet=yes"]).is_err());
+    }
+
+    #[test]
+    fn empty_host() {
+        assert!(parse_strs(&["--host", ""]).is_err());
+    }
+}

@@ -1,0 +1,68 @@
+//! Reads the command line, listens, prints the banner and serves. Every error
+//! ends here as one line on stderr and an exit status: 2 for bad arguments, 1
+//! when the server cannot listen.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use token_server::cli::{self, Command, Config};
+use token_server::routes::App;
+use token_server::server;
+use token_server::users::Users;
+
+fn main() -> ExitCode {
+    let mut args = Vec::new();
+    for arg in std::env::args_os().skip(1) {
+        match arg.into_string() {
+            Ok(arg) => args.push(arg),
+            Err(arg) => return usage_error(&format!("argument {arg:?} is not valid UTF-8")),
+        }
+    }
+    match cli::parse(&args) {
+        Ok(Command::Run(config)) => match run(config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                let _ = writeln!(io::stderr(), "token-server: {message}");
+                ExitCode::from(1)
+            }
+        },
+        Ok(Command::Help) => {
+            let _ = writeln!(io::stdout(), "{}", cli::HELP);
+            ExitCode::SUCCESS
+        }
+        Ok(Command::Version) => {
+            let _ = writeln!(io::stdout(), "token-server {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Err(message) => usage_error(&message),
+    }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    let _ = writeln!(io::stderr(), "token-server: {message}\n{}", cli::USAGE);
+    ExitCode::from(2)
+}
+
+fn run(config: Config) -> Result<(), String> {
+    let server = server::listen(&config.host, config.port)?;
+    let address = server::local_address(&server).ok_or("the listener has no IP address")?;
+    // Scripts and tests read the real address from this line, so it goes out at once.
+    let mut stdout = io::stdout().lock();
+    let _ = writeln!(stdout, "listening on http://{address}");
+    let _ = stdout.flush();
+    drop(stdout);
+
+    let example_credentials = if config.default_users {
+        let (name, password) = cli::DEFAULT_USER;
+        format!("{name}:{password}")
+    } else {
+        "NAME:PASSWORD".to_string()
+    };
+    let mut app = App {
+        users: Users::new(config.users, f64::from(config.ttl_seconds)),
+        address,
+        example_credentials,
+    };
+    let error = server::serve(&server, &mut app, config.verbosity);
+    Err(format!("stopped listening on {address}: {error}"))
+}

@@ -1,0 +1,74 @@
+//! Listening, and the request loop: one thread takes each request in turn.
+
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::log::{self, Verbosity};
+use crate::routes::{self, App};
+
+/// Binds `host:port`. `Err` is one line naming the address and the reason.
+pub fn listen(host: &str, port: u16) -> Result<tiny_http::Server, String> {
+    let shown = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let listener = TcpListener::bind((host, port))
+        .map_err(|error| format!("cannot listen on {shown}: {error}"))?;
+    tiny_http::Server::from_listener(listener, None)
+        .map_err(|error| format!("cannot listen on {shown}: {error}"))
+}
+
+/// The address a server really listens on (with the real port for `--port 0`).
+pub fn local_address(server: &tiny_http::Server) -> Option<SocketAddr> {
+    server.server_addr().to_ip()
+}
+
+/// Answers requests one at a time until tiny_http stops handing them over,
+/// and returns why.
+pub fn serve(server: &tiny_http::Server, app: &mut App, verbosity: Verbosity) -> io::Error {
+    loop {
+        let mut request = match server.recv() {
+            Ok(request) => request,
+            Err(error) => return error,
+        };
+        let started = Instant::now();
+        let answer = routes::respond(&mut request, app, unix_now());
+        // What the log needs, taken before `respond` gives the request away.
+        let logged = (verbosity != Verbosity::Quiet).then(|| {
+            let headers =
+                (verbosity == Verbosity::Verbose).then(|| log::header_lines(request.headers()));
+            (
+                request.remote_addr().copied(),
+                request.method().clone(),
+                request.url().to_string(),
+                headers,
+            )
+        });
+        let status = answer.status;
+        let reason = answer.reason;
+        // An error here means the client has gone; there is nobody to tell.
+        let _ = request.respond(answer.into_response());
+        if let Some((client, method, url, headers)) = logged {
+            let mut text = log::request_line(
+                client.as_ref(),
+                &method,
+                &url,
+                status,
+                started.elapsed(),
+                reason,
+            );
+            text.push_str(&headers.unwrap_or_default());
+            // A closed stderr must not stop the server.
+            let _ = io::stderr().lock().write_all(text.as_bytes());
+        }
+    }
+}
+
+/// Now, in Unix seconds with a fraction, as the tutorial's `time.time()`.
+pub fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64())
+}

@@ -1,0 +1,265 @@
+//! The users and their one current token each, in a plain `HashMap`.
+//!
+//! The tutorial appended every token it issued to a list that only grew. Here each
+//! user holds only their newest token: a new login replaces it and a logout
+//! removes it, so memory stays flat however many logins happen, and "only the
+//! newest token is valid" is simply "the token equals the stored one".
+
+use std::collections::HashMap;
+
+use crate::token;
+
+/// Why a token was refused. The tutorial's `vertify_token` returned -1 and 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenProblem {
+    /// Not the user's current token: unknown, replaced, revoked or undecodable.
+    Unknown,
+    /// The user's current token, but past its expiry.
+    Expired,
+}
+
+pub struct Users {
+    accounts: HashMap<String, Account>,
+    token_lifetime_seconds: f64,
+}
+
+struct Account {
+    password: String,
+    current_token: Option<String>,
+}
+
+impl Users {
+    /// `accounts` are (name, password) pairs; tokens live `token_lifetime_seconds`.
+    pub fn new(accounts: Vec<(String, String)>, token_lifetime_seconds: f64) -> Users {
+        let accounts = accounts
+            .into_iter()
+            .map(|(name, password)| {
+                let account = Account {
+                    password,
+                    current_token: None,
+                };
+                (name, account)
+            })
+            .collect();
+        Users {
+            accounts,
+            token_lifetime_seconds,
+        }
+    }
+
+    /// Checks the password and, when it matches, issues a new token that replaces
+    /// the user's previous one. `None` for an unknown user or a wrong password,
+    /// which cost the same time: both compare a password in constant time.
+    pub fn login(&mut self, name: &str, password: &str, now: f64) -> Option<String> {
+        let password_matches = match self.accounts.get(name) {
+            Some(account) => same_secret(password, &account.password),
+            None => {
+                // Do the same work as for a real user, so that timing does not
+                // tell which user names exist.
+                std::hint::black_box(same_secret(password, "no such user"));
+                false
+            }
+        };
+        if !password_matches {
+            return None;
+        }
+        let account = self.accounts.get_mut(name)?;
+        // fastrand is quick and fine for a tutorial, but it is not a
+        // cryptographic generator: production tokens want the OS's CSPRNG.
+        let token = token::encode(name, fastrand::f64(), now + self.token_lifetime_seconds);
+        account.current_token = Some(token.clone());
+        Some(token)
+    }
+
+    /// Says whose token this is, if it is that user's current token and not
+    /// expired. The order is the tutorial's: first "is it the current token",
+    /// then "is it expired".
+    pub fn check(&self, token: &str, now: f64) -> Result<&str, TokenProblem> {
+        let (name, claims) = self.find_current(token)?;
+        if claims.expires_at < now {
+            return Err(TokenProblem::Expired);
+        }
+        Ok(name)
+    }
+
+    /// Revokes the user's current token, expired or not.
+    pub fn logout(&mut self, token: &str) -> Result<(), TokenProblem> {
+        let (name, _claims) = self.find_current(token)?;
+        let name = name.to_string();
+        if let Some(account) = self.accounts.get_mut(&name) {
+            account.current_token = None;
+        }
+        Ok(())
+    }
+
+    /// Stores `token` as the user's current one, as a login would. For tests and
+    /// examples that need a token with a known expiry, like the tutorial's.
+    pub fn set_current_token(&mut self, name: &str, token: &str) {
+        if let Some(account) = self.accounts.get_mut(name) {
+            account.current_token = Some(token.to_string());
+        }
+    }
+
+    fn find_current(&self, token: &str) -> Result<(&str, token::Claims), TokenProblem> {
+        let claims = token::decode(token).ok_or(TokenProblem::Unknown)?;
+        let (name, account) = self
+            .accounts
+            .get_key_value(&claims.user)
+            .ok_or(TokenProblem::Unknown)?;
+        let current = account.current_token.as_deref().unwrap_or("");
+        if !same_secret(token, current) {
+            return Err(TokenProblem::Unknown);
+        }
+        Ok((name, claims))
+    }
+}
+
+/// Compares two secrets in time that depends on their lengths only, never on
+/// where they first differ, so an attacker cannot find a password or a token one
+/// byte at a time by timing the answers. (The length itself may still show.)
+fn same_secret(given: &str, expected: &str) -> bool {
+    let given = given.as_bytes();
+    let expected = expected.as_bytes();
+    let mut difference = given.len() ^ expected.len();
+    for i in 0..given.len().max(expected.len()) {
+        let a = given.get(i).copied().unwrap_or(0);
+        let b = expected.get(i).copied().unwrap_or(0);
+        difference |= usize::from(a ^ b);
+    }
+    difference == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TUTORIAL_TOKEN: &str = "bWFnaWdvOjAuNjMxNDU2NDIyNjMyOjE0NzI0NTA1MDAuMzQ=";
+
+    fn tutorial_users() -> Users {
+        Users::new(vec![("magigo".into(), "123456".into())], 7200.0)
+    }
+
+    #[test]
+    fn tutorial_token_valid_before_expiry() {
+        let mut users = tutorial_users();
+        users.set_current_token("magigo", TUTORIAL_TOKEN);
+        assert_eq!(users.check(TUTORIAL_TOKEN, 1472450500.0), Ok("magigo"));
+    }
+
+    #[test]
+    fn tutorial_token_valid_at_expiry_instant() {
+        let mut users = tutorial_users();
+        users.set_current_token("magigo", TUTORIAL_TOKEN);
+        assert_eq!(users.check(TUTORIAL_TOKEN, 1472450500.34), Ok("magigo"));
+    }
+
+    #[test]
+    fn tutorial_token_expired_after_expiry() {
+        let mut users = tutorial_users();
+        users.set_current_token("magigo", TUTORIAL_TOKEN);
+        assert_eq!(
+            users.check(TUTORIAL_TOKEN, 1472450501.0),
+            Err(TokenProblem::Expired)
+        );
+    }
+
+    #[test]
+    fn tutorial_token_unknown_when_never_issued() {
+        let users = tutorial_users();
+        assert_eq!(
+            users.check(TUTORIAL_TOKEN, 1472450500.0),
+            Err(TokenProblem::Unknown)
+        );
+    }
+
+    #[test]
+    fn login_right_password_issues_token_expiring_after_ttl() {
+        let mut users = tutorial_users();
+        let token = users.login("magigo", "123456", 1000.0).unwrap();
+        let claims = token::decode(&token).unwrap();
+        assert_eq!(claims.user, "magigo");
+        assert_eq!(claims.expires_at, 8200.0);
+        assert_eq!(users.check(&token, 1000.0), Ok("magigo"));
+    }
+
+    #[test]
+    fn login_wrong_password() {
+        let mut users = tutorial_users();
+        assert_eq!(users.login("magigo", "12345", 1000.0), None);
+        assert_eq!(users.login("magigo", "1234567", 1000.0), None);
+        assert_eq!(users.login("magigo", "", 1000.0), None);
+    }
+
+    #[test]
+    fn login_unknown_user() {
+        let mut users = tutorial_users();
+        assert_eq!(users.login("nobody", "123456", 1000.0), None);
+    }
+
+    #[test]
+    fn new_login_replaces_previous_token() {
+        let mut users = tutorial_users();
+        let first = users.login("magigo", "123456", 1000.0).unwrap();
+        let second = users.login("magigo", "123456", 1001.0).unwrap();
+        assert_ne!(first, second);
+        assert_eq!(users.check(&first, 1002.0), Err(TokenProblem::Unknown));
+        assert_eq!(users.check(&second, 1002.0), Ok("magigo"));
+    }
+
+    #[test]
+    fn replaced_token_is_unknown_even_when_expired() {
+        // The tutorial checks "current?" before "expired?".
+        let mut users = tutorial_users();
+        let first = users.login("magigo", "123456", 1000.0).unwrap();
+        users.login("magigo", "123456", 1001.0).unwrap();
+        assert_eq!(users.check(&first, 99_999.0), Err(TokenProblem::Unknown));
+    }
+
+    #[test]
+    fn logout_revokes_current_token() {
+        let mut users = tutorial_users();
+        let token = users.login("magigo", "123456", 1000.0).unwrap();
+        assert_eq!(users.logout(&token), Ok(()));
+        assert_eq!(users.check(&token, 1000.0), Err(TokenProblem::Unknown));
+        assert_eq!(users.logout(&token), Err(TokenProblem::Unknown));
+    }
+
+    #[test]
+    fn logout_accepts_expired_current_token() {
+        let mut users = tutorial_users();
+        users.set_current_token("magigo", TUTORIAL_TOKEN);
+        assert_eq!(users.logout(TUTORIAL_TOKEN), Ok(()));
+    }
+
+    #[test]
+    fn each_user_keeps_own_token() {
+        let mut users = Users::new(
+            vec![("a".into(), "1".into()), ("b".into(), "2".into())],
+            60.0,
+        );
+        let token_a = users.login("a", "1", 0.0).unwrap();
+        let token_b = users.login("b", "2", 0.0).unwrap();
+        assert_eq!(users.check(&token_a, 1.0), Ok("a"));
+        assert_eq!(users.check(&token_b, 1.0), Ok("b"));
+    }
+
+    #[test]
+    fn forged_token_with_right_user_is_unknown() {
+        let mut users = tutorial_users();
+        users.login("magigo", "123456", 1000.0).unwrap();
+        let forged = token::encode("magigo", 0.5, 9_999_999_999.0);
+        assert_eq!(users.check(&forged, 1000.0), Err(TokenProblem::Unknown));
+    }
+
+    #[test]
+    fn same_secret_cases() {
+        assert!(same_secret("123456", "123456"));
+        assert!(same_secret("", ""));
+        assert!(!same_secret("123456", "123457"));
+        assert!(!same_secret("123456", "1234567"));
+        assert!(!same_secret("1234567", "123456"));
+        assert!(!same_secret("", "123456"));
+        // A NUL byte must not pass for "past the end".
+        assert!(!same_secret("123456\0", "123456"));
+    }
+}
