@@ -585,7 +585,10 @@ fn chunked_body_over_8_kib_is_too_large() {
     let body: &'static str = Box::leak(chunked.into_boxed_str());
     let request = post_form("/login", body).with_header(header("Transfer-Encoding", "chunked"));
     let seen = call(&mut app(), request);
-    assert_eq!((seen.status, seen.body.as_str()), (413, "payload too large"));
+    assert_eq!(
+        (seen.status, seen.body.as_str()),
+        (413, "payload too large")
+    );
 }
 
 #[test]

@@ -1,0 +1,192 @@
+//! The real binary on a free port, over real sockets.
+
+mod common;
+
+use common::{Running, send_raw};
+
+#[test]
+fn readme_curl_session() {
+    let server = Running::start(&[]);
+    let token = server.login();
+    let reply = server.get(&format!("/test?token={token}"));
+    assert_eq!((reply.status, reply.body.as_str()), (200, "data"));
+
+    let newer = server.login();
+    assert_ne!(newer, token);
+    let old = server.get(&format!("/test?token={token}"));
+    assert_eq!((old.status, old.body.as_str()), (401, "error"));
+    assert_eq!(
+        old.header("WWW-Authenticate"),
+        Some(
+            r#"Bearer realm="token-server", error="invalid_token", error_description="unknown or replaced token""#
+        )
+    );
+    let new = server.get(&format!("/test?token={newer}"));
+    assert_eq!((new.status, new.body.as_str()), (200, "data"));
+}
+
+#[test]
+fn login_answer_headers_over_the_wire() {
+    let server = Running::start(&[]);
+    let reply = server.request(
+        "POST",
+        "/login",
+        &["Content-Type: application/x-www-form-urlencoded"],
+        "username=magigo&password=123456",
+    );
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.header("Content-Type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert_eq!(reply.header("Cache-Control"), Some("no-store"));
+    assert_eq!(reply.header("Pragma"), Some("no-cache"));
+    assert!(!reply.body.ends_with('\n'));
+}
+
+#[test]
+fn head_answers_as_get_without_body() {
+    let server = Running::start(&[]);
+    let reply = server.request("HEAD", "/index", &[], "");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("Content-Length"), Some("5"));
+    assert_eq!(reply.body, "");
+}
+
+#[test]
+fn usage_page_shows_real_address() {
+    let server = Running::start(&[]);
+    let reply = server.get("/");
+    assert_eq!(reply.status, 200);
+    let login_line = format!(
+        "TOKEN=$(curl -s -u magigo:123456 http://{}/login)",
+        server.address
+    );
+    assert!(reply.body.contains(&login_line), "{}", reply.body);
+}
+
+#[test]
+fn users_and_ttl_from_command_line() {
+    let server = Running::start(&["--user", "ann:pa:ss", "--ttl", "60"]);
+    let reply = server.request("GET", "/login", &["Authorization: Basic YW5uOnBhOnNz"], "");
+    assert_eq!(reply.status, 200, "ann:pa:ss");
+    let magigo = server.request(
+        "GET",
+        "/login",
+        &["Authorization: Basic bWFnaWdvOjEyMzQ1Ng=="],
+        "",
+    );
+    assert_eq!(
+        magigo.status, 401,
+        "magigo is not a user when --user is given"
+    );
+}
+
+#[test]
+fn malformed_raw_requests_do_not_stop_the_server() {
+    let server = Running::start(&[]);
+    let token = server.login();
+    let garbage: [&[u8]; 7] = [
+        b"garbage\r\n\r\n",
+        b"GET /index HTTP/9.9\r\n\r\n",
+        b"GET /index HTTP/1.1\r\nNo colon here\r\n\r\n",
+        b"GET /index HTTP/1.1\r\nX-Bytes: \xff\xfe\r\n\r\n",
+        b"\x00\x01\x02\x03\r\n\r\n",
+        b"GET /test?token=\xff HTTP/1.1\r\nConnection: close\r\n\r\n",
+        b"POST /login HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n",
+    ];
+    for raw in garbage {
+        let reply = send_raw(&server.address, raw);
+        assert!(
+            reply.status == 0 || (400..500).contains(&reply.status),
+            "{raw:?} got {reply:?}"
+        );
+        let index = server.get("/index");
+        assert_eq!(
+            (index.status, index.body.as_str()),
+            (200, "Hello"),
+            "after {raw:?}"
+        );
+    }
+    let reply = server.get(&format!("/test?token={token}"));
+    assert_eq!(reply.body, "data", "the token survived the garbage");
+}
+
+#[test]
+fn huge_declared_body_is_413_and_the_server_lives() {
+    let server = Running::start(&[]);
+    for length in [
+        "9000",
+        "99999999999",
+        "9000000000000000000",
+        "18446744073709551615",
+    ] {
+        let raw = format!(
+            "POST /login HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {length}\r\nConnection: close\r\n\r\nusername=magigo"
+        );
+        let reply = send_raw(&server.address, raw.as_bytes());
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (413, "payload too large"),
+            "{length}"
+        );
+        assert_eq!(reply.header("Cache-Control"), Some("no-store"));
+        let index = server.get("/index");
+        assert_eq!(index.body, "Hello", "after Content-Length {length}");
+    }
+}
+
+#[test]
+fn log_shows_stars_never_the_token() {
+    let server = Running::start(&[]);
+    let token = server.login();
+    server.get(&format!("/test?token={token}"));
+    let log = server.wait_for_stderr("GET /test?token=*** 200 ");
+    assert!(log.contains("GET /test?token=*** 200 "), "{log}");
+    assert!(!log.contains(&token), "token leaked into the log:\n{log}");
+    let line = log
+        .lines()
+        .find(|line| line.contains("/test?token="))
+        .unwrap();
+    // client address, method, path, status, time with its unit
+    let parts: Vec<&str> = line.split(' ').collect();
+    assert!(parts[0].starts_with("127.0.0.1:"), "{line}");
+    assert_eq!(&parts[1..4], ["GET", "/test?token=***", "200"]);
+    assert!(parts[4].ends_with("ms"), "{line}");
+    assert!(
+        parts[4].trim_end_matches("ms").parse::<f64>().is_ok(),
+        "{line}"
+    );
+}
+
+#[test]
+fn log_says_why_a_token_was_refused() {
+    let server = Running::start(&[]);
+    server.get("/test");
+    let log = server.wait_for_stderr("(no token)");
+    assert!(
+        log.contains("GET /test 401 ") && log.contains("(no token)"),
+        "{log}"
+    );
+}
+
+#[test]
+fn verbose_log_cuts_authorization_to_its_scheme() {
+    let server = Running::start(&["--verbose"]);
+    server.login();
+    let log = server.wait_for_stderr("Authorization: Basic ***");
+    assert!(log.contains("    Authorization: Basic ***"), "{log}");
+    assert!(!log.contains("bWFnaWdvOjEyMzQ1Ng=="), "{log}");
+    assert!(log.contains("    Host: "), "{log}");
+}
+
+#[test]
+fn quiet_logs_nothing_per_request() {
+    let server = Running::start(&["--quiet"]);
+    server.login();
+    server.get("/index");
+    // A server that logs would have written by the time a later request is answered.
+    server.get("/index");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(server.stderr(), "");
+}

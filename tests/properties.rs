@@ -1,0 +1,131 @@
+//! Arbitrary input into the handler: whatever a client sends, the answer is one
+//! of the statuses the spec names, and nothing panics.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use proptest::prelude::*;
+use tiny_http::{Header, Method, TestRequest};
+use token_server::routes::{App, respond};
+use token_server::users::Users;
+
+const SPEC_STATUSES: [u16; 6] = [200, 400, 401, 404, 405, 413];
+const NOW: f64 = 1_800_000_000.0;
+
+fn app() -> App {
+    let mut users = Users::new(vec![("magigo".into(), "123456".into())], 7200.0);
+    // Give magigo a current token, so that the "is it the current one" check runs.
+    users.login("magigo", "123456", NOW);
+    App {
+        users,
+        address: "127.0.0.1:5000".parse().unwrap(),
+        example_credentials: "magigo:123456".into(),
+    }
+}
+
+fn status_of(request: TestRequest) -> u16 {
+    let mut request: tiny_http::Request = request.into();
+    respond(&mut request, &mut app(), NOW).status
+}
+
+fn route() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec!["/", "/index", "/login", "/test", "/logout", "/nope"])
+}
+
+fn method() -> impl Strategy<Value = Method> {
+    prop::sample::select(vec![Method::Get, Method::Head, Method::Post, Method::Put])
+}
+
+/// A form body of arbitrary bytes. `TestRequest` takes a `&'static str`, so
+/// the bytes are read as UTF-8 (lossily) and the string is leaked; a few KiB per
+/// case is nothing for a test.
+fn leaked(bytes: &[u8]) -> &'static str {
+    Box::leak(String::from_utf8_lossy(bytes).into_owned().into_boxed_str())
+}
+
+/// Percent-encodes every byte, so any bytes fit in a query.
+fn percent_encoded(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("%{byte:02X}")).collect()
+}
+
+/// Tokens shaped like real ones (`base64("UID:RANDOM:EXPIRY")`) reach deeper
+/// than random bytes do; random bytes find the other edges.
+fn token_like() -> impl Strategy<Value = String> {
+    let shaped = (
+        prop::sample::select(vec!["magigo", "nobody", "", "magigo:"]),
+        any::<f64>(),
+        prop_oneof![
+            any::<f64>().prop_map(|n| n.to_string()),
+            Just("inf".to_string()),
+            "[0-9.e+-]{0,30}"
+        ],
+    )
+        .prop_map(|(user, random, expiry)| STANDARD.encode(format!("{user}:{random}:{expiry}")));
+    let raw = prop::collection::vec(any::<u8>(), 0..300)
+        .prop_map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+    prop_oneof![shaped, raw]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn any_authorization_header(value in prop::collection::vec(0u8..128, 0..400), path in route(), method in method()) {
+        // Over the wire a header is ASCII (tiny_http refuses anything else with a 400).
+        let Ok(header) = Header::from_bytes("Authorization", value) else { return Ok(()) };
+        let status = status_of(TestRequest::new().with_method(method).with_path(path).with_header(header));
+        prop_assert!(SPEC_STATUSES.contains(&status), "status {}", status);
+    }
+
+    #[test]
+    fn any_query(query in prop::collection::vec(any::<u8>(), 0..400), path in route(), method in method()) {
+        let target = format!("{path}?{}", String::from_utf8_lossy(&query));
+        let status = status_of(TestRequest::new().with_method(method).with_path(&target));
+        prop_assert!(SPEC_STATUSES.contains(&status), "status {}", status);
+    }
+
+    #[test]
+    fn any_form_body(body in prop::collection::vec(any::<u8>(), 0..9000), path in route()) {
+        let request = TestRequest::new()
+            .with_method(Method::Post)
+            .with_path(path)
+            .with_header(Header::from_bytes("Content-Type", "application/x-www-form-urlencoded").unwrap())
+            .with_body(leaked(&body));
+        let status = status_of(request);
+        prop_assert!(SPEC_STATUSES.contains(&status), "status {}", status);
+    }
+
+    #[test]
+    fn any_token_in_each_place(token in token_like(), path in prop::sample::select(vec!["/test", "/logout"])) {
+        let in_query = TestRequest::new().with_path(&format!("{path}?token={}", percent_encoded(token.as_bytes())));
+        let body = leaked(format!("access_token={}", percent_encoded(token.as_bytes())).as_bytes());
+        let in_form = TestRequest::new()
+            .with_method(Method::Post)
+            .with_path(path)
+            .with_header(Header::from_bytes("Content-Type", "application/x-www-form-urlencoded").unwrap())
+            .with_body(body);
+        let mut requests = vec![in_query, in_form];
+        if let Ok(header) = Header::from_bytes("Authorization", format!("Bearer {token}")) {
+            requests.push(TestRequest::new().with_path(path).with_header(header));
+        }
+        for request in requests {
+            let status = status_of(request);
+            // No made-up token is magigo's current one.
+            prop_assert!(status == 401 || status == 400, "status {}", status);
+        }
+    }
+
+    #[test]
+    fn any_login_credentials(credentials in prop::collection::vec(any::<u8>(), 0..300)) {
+        let header = format!("Basic {}", STANDARD.encode(&credentials));
+        let request = TestRequest::new().with_path("/login").with_header(Header::from_bytes("Authorization", header).unwrap());
+        let status = status_of(request);
+        let right = credentials == b"magigo:123456";
+        prop_assert_eq!(status, if right { 200 } else { 401 });
+    }
+
+    #[test]
+    fn any_path(path in "[ -~]{0,100}", method in method()) {
+        let status = status_of(TestRequest::new().with_method(method).with_path(&path));
+        prop_assert!(SPEC_STATUSES.contains(&status), "status {}", status);
+    }
+}
