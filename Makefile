@@ -11,8 +11,10 @@ run: build
 build:
 	cargo build --release
 
+# The second line runs the unit tests of the patched tiny_http (vendor/).
 test:
 	cargo test
+	cargo test --manifest-path vendor/tiny_http/Cargo.toml --lib --target-dir target/vendor
 
 lint:
 	cargo fmt --check

@@ -4,20 +4,21 @@ use crate::log::Verbosity;
 
 pub const USAGE: &str = "\
 usage: token-server [--host HOST] [--port PORT] [--ttl SECONDS] [--user NAME:PASSWORD]...
-                    [--quiet | --verbose]
+                    [--idle-timeout SECONDS] [--quiet | --verbose]
        token-server --help | --version";
 
 pub const HELP: &str = "\
 token-server: hands out login tokens and checks them (the Flask tutorial's token login).
 
 usage: token-server [--host HOST] [--port PORT] [--ttl SECONDS] [--user NAME:PASSWORD]...
-                    [--quiet | --verbose]
+                    [--idle-timeout SECONDS] [--quiet | --verbose]
        token-server --help | --version
 
   --host HOST           address to listen on (default 127.0.0.1; 0.0.0.0 opens it to the network)
   --port PORT           port to listen on (default 5000; 0 takes a free port)
   --ttl SECONDS         how long a token lives (default 7200)
   --user NAME:PASSWORD  a user who may log in; repeat for more (default magigo:123456)
+  --idle-timeout SECONDS  close a connection that sends nothing for this long (default 5)
   --quiet               log nothing per request
   --verbose             log each request's headers too
   --help                show this help
@@ -33,6 +34,8 @@ pub struct Config {
     pub host: String,
     pub port: u16,
     pub ttl_seconds: u32,
+    /// A connection that sends nothing for this long is closed.
+    pub idle_timeout_seconds: u32,
     /// (name, password) pairs, in the order given.
     pub users: Vec<(String, String)>,
     /// True when the users are the default one, not from `--user`.
@@ -53,6 +56,8 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         host: "127.0.0.1".to_string(),
         port: 5000,
         ttl_seconds: 7200,
+        // Apache's KeepAliveTimeout.
+        idle_timeout_seconds: 5,
         users: Vec::new(),
         default_users: true,
         verbosity: Verbosity::Normal,
@@ -66,7 +71,10 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
             _ => (arg.as_str(), None),
         };
-        let takes_value = matches!(flag, "--host" | "--port" | "--ttl" | "--user");
+        let takes_value = matches!(
+            flag,
+            "--host" | "--port" | "--ttl" | "--user" | "--idle-timeout"
+        );
         if !takes_value && inline_value.is_some() {
             return Err(format!("{flag} takes no value"));
         }
@@ -81,7 +89,8 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "--verbose" | "-v" => verbose = true,
             "--host" => config.host = parse_host(&value()?)?,
             "--port" => config.port = parse_port(&value()?)?,
-            "--ttl" => config.ttl_seconds = parse_ttl(&value()?)?,
+            "--ttl" => config.ttl_seconds = parse_seconds(flag, &value()?)?,
+            "--idle-timeout" => config.idle_timeout_seconds = parse_seconds(flag, &value()?)?,
             "--user" => {
                 let user = parse_user(&value()?)?;
                 if config.users.iter().any(|(name, _)| *name == user.0) {
@@ -122,11 +131,11 @@ fn parse_port(value: &str) -> Result<u16, String> {
         .map_err(|_| format!("--port: '{value}' is not a port number (0 to 65535)"))
 }
 
-fn parse_ttl(value: &str) -> Result<u32, String> {
+fn parse_seconds(flag: &str, value: &str) -> Result<u32, String> {
     match value.parse::<u32>() {
         Ok(seconds) if seconds > 0 => Ok(seconds),
         _ => Err(format!(
-            "--ttl: '{value}' is not a whole number of seconds from 1 to {}",
+            "{flag}: '{value}' is not a whole number of seconds from 1 to {}",
             u32::MAX
         )),
     }
@@ -161,6 +170,7 @@ mod tests {
         assert_eq!(config.host, "127.0.0.1");
         assert_eq!(config.port, 5000);
         assert_eq!(config.ttl_seconds, 7200);
+        assert_eq!(config.idle_timeout_seconds, 5);
         assert_eq!(config.users, vec![("magigo".into(), "123456".into())]);
         assert!(config.default_users);
         assert_eq!(config.verbosity, Verbosity::Normal);
@@ -222,6 +232,15 @@ mod tests {
     #[test]
     fn missing_value() {
         assert_eq!(parse_strs(&["--port"]), Err("--port needs a value".into()));
+    }
+
+    #[test]
+    fn idle_timeout() {
+        assert_eq!(config(&["--idle-timeout", "1"]).idle_timeout_seconds, 1);
+        assert_eq!(
+            parse_strs(&["--idle-timeout", "0"]),
+            Err("--idle-timeout: '0' is not a whole number of seconds from 1 to 4294967295".into())
+        );
     }
 
     #[test]

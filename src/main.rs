@@ -4,6 +4,7 @@
 
 use std::io::{self, Write};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use token_server::cli::{self, Command, Config};
 use token_server::routes::App;
@@ -44,7 +45,15 @@ fn usage_error(message: &str) -> ExitCode {
 }
 
 fn run(config: Config) -> Result<(), String> {
-    let server = server::listen(&config.host, config.port)?;
+    if let Err(error) = server::raise_open_files_limit() {
+        // Not fatal: the server works, it just meets a flood sooner.
+        let _ = writeln!(
+            io::stderr(),
+            "token-server: cannot raise the open-files limit: {error}"
+        );
+    }
+    let idle_timeout = Duration::from_secs(u64::from(config.idle_timeout_seconds));
+    let server = server::listen(&config.host, config.port, idle_timeout)?;
     let address = server::local_address(&server).ok_or("the listener has no IP address")?;
     // Scripts and tests read the real address from this line, so it goes out at once.
     let mut stdout = io::stdout().lock();

@@ -2,13 +2,21 @@
 
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::log::{self, Verbosity};
 use crate::routes::{self, App};
 
-/// Binds `host:port`. `Err` is one line naming the address and the reason.
-pub fn listen(host: &str, port: u16) -> Result<tiny_http::Server, String> {
+/// Raises the soft limit on open files to the hard limit, as Go's runtime and
+/// most servers do: each connection takes two descriptors, and the usual soft
+/// limit of 1024 runs out at about 500 connections. Returns the new limit.
+pub fn raise_open_files_limit() -> std::io::Result<u64> {
+    rlimit::increase_nofile_limit(u64::MAX)
+}
+
+/// Binds `host:port`; every connection gets `idle_timeout` to send its next
+/// request. `Err` is one line naming the address and the reason.
+pub fn listen(host: &str, port: u16, idle_timeout: Duration) -> Result<tiny_http::Server, String> {
     let shown = if host.contains(':') {
         format!("[{host}]:{port}")
     } else {
@@ -16,7 +24,7 @@ pub fn listen(host: &str, port: u16) -> Result<tiny_http::Server, String> {
     };
     let listener = TcpListener::bind((host, port))
         .map_err(|error| format!("cannot listen on {shown}: {error}"))?;
-    tiny_http::Server::from_listener(listener, None)
+    tiny_http::Server::from_listener_with_idle_timeout(listener, None, Some(idle_timeout))
         .map_err(|error| format!("cannot listen on {shown}: {error}"))
 }
 

@@ -2,6 +2,8 @@
 //! sockets, with raw HTTP, so the tests see exactly what a client sees.
 #![allow(dead_code)] // Each test file uses its own part of this.
 
+pub mod flood;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};

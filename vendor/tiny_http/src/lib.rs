@@ -244,6 +244,17 @@ impl Server {
         listener: L,
         ssl_config: Option<SslConfig>,
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
+        Self::from_listener_with_idle_timeout(listener, ssl_config, None)
+    }
+
+    /// token-server patch: as `from_listener`, and every connection gets
+    /// `idle_timeout` as its read and write timeout: a connection that sends
+    /// nothing for that long is closed and its thread freed.
+    pub fn from_listener_with_idle_timeout<L: Into<Listener>>(
+        listener: L,
+        ssl_config: Option<SslConfig>,
+        idle_timeout: Option<Duration>,
+    ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
         let listener = listener.into();
         // building the "close" variable
         let close_trigger = Arc::new(AtomicBool::new(false));
@@ -289,62 +300,83 @@ impl Server {
         thread::spawn(move || {
             // a tasks pool is used to dispatch the connections into threads
             let tasks_pool = util::TaskPool::new();
+            // token-server patch: on an accept error the loop used to report it and
+            // stop for good. Errors that pass (out of file descriptors or memory,
+            // a connection aborted before it was accepted) are now waited out, with
+            // a pause growing from 5 to 100 ms (Go's net/http grows it to 1 s; a
+            // shorter one answers sooner once descriptors come free, and an accept
+            // ten times a second costs nothing); other errors still stop it.
+            let mut pause = Duration::from_millis(5);
 
             log::debug!("Running accept thread");
             while !inside_close_trigger.load(Relaxed) {
-                let new_client = match server.accept() {
-                    Ok((sock, _)) => {
-                        use util::RefinedTcpStream;
-                        let (read_closable, write_closable) = match ssl {
-                            None => RefinedTcpStream::new(sock),
-                            #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
-                            Some(ref ssl) => {
-                                // trying to apply SSL over the connection
-                                // if an error occurs, we just close the socket and resume listening
-                                let sock = match ssl.accept(sock) {
-                                    Ok(s) => s,
-                                    Err(_) => continue,
-                                };
-
-                                RefinedTcpStream::new(sock)
-                            }
-                            #[cfg(not(any(feature = "ssl-openssl", feature = "ssl-rustls")))]
-                            Some(ref _ssl) => unreachable!(),
-                        };
-
-                        Ok(ClientConnection::new(write_closable, read_closable))
+                let sock = match server.accept() {
+                    Ok((sock, _)) => sock,
+                    Err(e) if accept_error_passes(&e) => {
+                        log::warn!("Error accepting new client, retrying: {}", e);
+                        thread::sleep(pause);
+                        pause = (pause * 2).min(Duration::from_millis(100));
+                        continue;
                     }
-                    Err(e) => Err(e),
-                };
-
-                match new_client {
-                    Ok(client) => {
-                        let messages = inside_messages.clone();
-                        let mut client = Some(client);
-                        tasks_pool.spawn(Box::new(move || {
-                            if let Some(client) = client.take() {
-                                // Synchronization is needed for HTTPS requests to avoid a deadlock
-                                if client.secure() {
-                                    let (sender, receiver) = mpsc::channel();
-                                    for rq in client {
-                                        messages.push(rq.with_notify_sender(sender.clone()).into());
-                                        receiver.recv().unwrap();
-                                    }
-                                } else {
-                                    for rq in client {
-                                        messages.push(rq.into());
-                                    }
-                                }
-                            }
-                        }));
-                    }
-
                     Err(e) => {
                         log::error!("Error accepting new client: {}", e);
                         inside_messages.push(e.into());
                         break;
                     }
+                };
+                pause = Duration::from_millis(5);
+                // token-server patch: a client that sends nothing for
+                // `idle_timeout` is dropped, and its thread freed.
+                if sock.set_timeouts(idle_timeout).is_err() {
+                    continue;
                 }
+                use util::RefinedTcpStream;
+                // token-server patch: this was a panic when no file descriptor was
+                // left for the clone; now the connection is closed instead.
+                let streams = match ssl {
+                    None => RefinedTcpStream::new(sock),
+                    #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
+                    Some(ref ssl) => {
+                        // trying to apply SSL over the connection
+                        // if an error occurs, we just close the socket and resume listening
+                        let sock = match ssl.accept(sock) {
+                            Ok(s) => s,
+                            Err(_) => continue,
+                        };
+
+                        RefinedTcpStream::new(sock)
+                    }
+                    #[cfg(not(any(feature = "ssl-openssl", feature = "ssl-rustls")))]
+                    Some(ref _ssl) => unreachable!(),
+                };
+                let (read_closable, write_closable) = match streams {
+                    Ok(streams) => streams,
+                    Err(e) => {
+                        log::warn!("Error accepting new client, retrying: {}", e);
+                        thread::sleep(pause);
+                        continue;
+                    }
+                };
+                let client = ClientConnection::new(write_closable, read_closable);
+
+                let messages = inside_messages.clone();
+                let mut client = Some(client);
+                tasks_pool.spawn(Box::new(move || {
+                    if let Some(client) = client.take() {
+                        // Synchronization is needed for HTTPS requests to avoid a deadlock
+                        if client.secure() {
+                            let (sender, receiver) = mpsc::channel();
+                            for rq in client {
+                                messages.push(rq.with_notify_sender(sender.clone()).into());
+                                receiver.recv().unwrap();
+                            }
+                        } else {
+                            for rq in client {
+                                messages.push(rq.into());
+                            }
+                        }
+                    }
+                }));
             }
             log::debug!("Terminating accept thread");
         });
@@ -410,6 +442,22 @@ impl Server {
     pub fn unblock(&self) {
         self.messages.unblock();
     }
+}
+
+/// token-server patch: the accept errors that pass by themselves, as Go's
+/// net/http treats them: out of file descriptors (EMFILE, ENFILE: 24 and 23 on
+/// Linux and the BSDs) or memory, and a client that gave up while queued.
+fn accept_error_passes(error: &IoError) -> bool {
+    matches!(error.raw_os_error(), Some(23) | Some(24))
+        || matches!(
+            error.kind(),
+            IoErrorKind::ConnectionAborted
+                | IoErrorKind::ConnectionReset
+                | IoErrorKind::Interrupted
+                | IoErrorKind::WouldBlock
+                | IoErrorKind::TimedOut
+                | IoErrorKind::OutOfMemory
+        )
 }
 
 impl Iterator for IncomingRequests<'_> {

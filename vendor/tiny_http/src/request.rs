@@ -191,7 +191,10 @@ where
     } else if let Some(content_length) = content_length {
         if content_length == 0 {
             Box::new(io::empty()) as Box<dyn Read + Send + 'static>
-        } else if content_length <= 1024 && !expects_continue {
+        // token-server patch: was 1024. A body up to 8 KiB (token-server's limit) is
+        // read here, on the connection's own thread, so a client that sends its
+        // body slowly keeps only that thread waiting, never the request loop.
+        } else if content_length <= 8 * 1024 && !expects_continue {
             // if the content-length is small enough, we just read everything into a buffer
 
             let mut buffer = vec![0; content_length];
@@ -214,6 +217,21 @@ where
         } else {
             let (data_reader, _) = EqualReader::new(source_data, content_length); // TODO:
             Box::new(FusedReader::new(data_reader)) as Box<dyn Read + Send + 'static>
+        }
+    } else if transfer_encoding.is_some() && !expects_continue {
+        // token-server patch: the first 8 KiB + 1 byte of a chunked body (enough for
+        // token-server to see whether it is over its limit) are read here, on the
+        // connection's own thread, so a client that sends them slowly keeps only
+        // that thread waiting, never the request loop.
+        let mut decoder = Decoder::new(source_data);
+        let mut start = Vec::new();
+        (&mut decoder).take(8 * 1024 + 1).read_to_end(&mut start)?;
+        if start.len() <= 8 * 1024 {
+            // The whole body: the decoder has read its last chunk.
+            Box::new(Cursor::new(start)) as Box<dyn Read + Send + 'static>
+        } else {
+            Box::new(FusedReader::new(Cursor::new(start).chain(decoder)))
+                as Box<dyn Read + Send + 'static>
         }
     } else if transfer_encoding.is_some() {
         // if a transfer-encoding was specified, then "chunked" is ALWAYS applied

@@ -69,18 +69,27 @@ impl TaskPool {
     pub fn spawn(&self, code: Box<dyn FnMut() + Send>) {
         let mut queue = self.sharing.todo.lock().unwrap();
 
-        if self.sharing.waiting_tasks.load(Ordering::Acquire) == 0 {
-            self.add_thread(Some(code));
-        } else {
+        // token-server patch: this used to queue the connection whenever at least
+        // one thread was idle. In a burst of connections, several were queued for
+        // the same idle thread before it woke, and as each thread serves one
+        // connection for the connection's whole life, the extra ones waited until
+        // some other client closed: with 16 keep-alive clients, 12 got no answer.
+        // Now a connection is queued only while idle threads outnumber the
+        // connections already queued for them; otherwise it gets a new thread.
+        if self.sharing.waiting_tasks.load(Ordering::Acquire) > queue.len() {
             queue.push_back(code);
             self.sharing.condvar.notify_one();
+        } else {
+            self.add_thread(Some(code));
         }
     }
 
     fn add_thread(&self, initial_fn: Option<Box<dyn FnMut() + Send>>) {
         let sharing = self.sharing.clone();
 
-        thread::spawn(move || {
+        // token-server patch: `thread::spawn` panicked (in the accept thread) when
+        // the system refused a new thread; now the connection is dropped, closed.
+        let spawned = thread::Builder::new().spawn(move || {
             let sharing = sharing;
             let _active_guard = Registration::new(&sharing.active_tasks);
 
@@ -124,6 +133,9 @@ impl TaskPool {
                 task();
             }
         });
+        if let Err(e) = spawned {
+            log::error!("Could not start a thread for a connection: {}", e);
+        }
     }
 }
 
@@ -133,5 +145,41 @@ impl Drop for TaskPool {
             .active_tasks
             .store(999_999_999, Ordering::Release);
         self.sharing.condvar.notify_all();
+    }
+}
+
+// token-server patch: the pool's promise, that a task starts at once even when
+// many arrive together, checked without sockets.
+#[cfg(test)]
+mod tests {
+    use super::TaskPool;
+    use std::sync::mpsc;
+    use std::sync::{Arc, Barrier};
+    use std::time::Duration;
+
+    #[test]
+    fn a_burst_of_long_tasks_all_start() {
+        for _ in 0..20 {
+            let pool = TaskPool::new();
+            // Let the pool's first threads reach their idle wait.
+            std::thread::sleep(Duration::from_millis(20));
+            let tasks = 16;
+            // Each task, like a keep-alive connection, runs until all have started.
+            let all_started = Arc::new(Barrier::new(tasks + 1));
+            let (started, started_signals) = mpsc::channel();
+            for _ in 0..tasks {
+                let all_started = Arc::clone(&all_started);
+                let started = started.clone();
+                pool.spawn(Box::new(move || {
+                    started.send(()).ok();
+                    all_started.wait();
+                }));
+            }
+            for task in 0..tasks {
+                let signal = started_signals.recv_timeout(Duration::from_secs(5));
+                assert!(signal.is_ok(), "only {} of {} tasks started", task, tasks);
+            }
+            all_started.wait();
+        }
     }
 }

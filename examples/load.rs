@@ -1,0 +1,495 @@
+//! A load generator for token-server, std only: N keep-alive clients on threads,
+//! each sending requests back to back for a while, every answer checked.
+//!
+//!     cargo run --release --example load -- --address 127.0.0.1:5000 \
+//!         [--clients 32] [--seconds 30] [--mix mixed|test|login] [--bursts 1] \
+//!         [--pid SERVER_PID] [--bare]
+//!     cargo run --release --example load -- --print-user-args 32
+//!
+//! Client i logs in as `load{i}` with password `pw{i}`, so that no client's
+//! login replaces another's token; `--print-user-args N` prints the matching
+//! `--user` arguments for the server. Mixes:
+//!
+//! - `test`: log in once, then `/test?token=...` again and again (`data`);
+//! - `login`: `/login` again and again (a new token each time);
+//! - `mixed`: login, test by query and by Bearer header, an unknown token, a
+//!   wrong password, an unknown path, logout, test after logout; each answer
+//!   must be exactly what the spec says.
+//!
+//! `--bare` is for a server that answers every request `200 data` (the bare
+//! tiny_http server of `examples/bare.rs`): every answer must then be that.
+//!
+//! It prints a report, then one `RESULT key=value ...` line for scripts, and
+//! exits 1 when any answer was unexpected, a connection was dropped, or a client
+//! got no answer at all. Traffic goes only to the address given, which should be
+//! on loopback; the run stops by itself after `--seconds`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::ExitCode;
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+struct Options {
+    address: String,
+    clients: usize,
+    seconds: f64,
+    mix: Mix,
+    bursts: usize,
+    pid: Option<u32>,
+    bare: bool,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mix {
+    Test,
+    Login,
+    Mixed,
+}
+
+/// What one client saw.
+#[derive(Default)]
+struct ClientReport {
+    answers: u64,
+    latencies_us: Vec<u32>,
+    first_answer: Option<Duration>,
+    unexpected: u64,
+    dropped: u64,
+    first_problem: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, count] = args.as_slice()
+        && flag == "--print-user-args"
+    {
+        let count: usize = count.parse().unwrap_or(0);
+        let users: Vec<String> = (0..count)
+            .map(|i| format!("--user load{i}:pw{i}"))
+            .collect();
+        println!("{}", users.join(" "));
+        return ExitCode::SUCCESS;
+    }
+    let options = match parse_options(&args) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("load: {message}");
+            eprintln!(
+                "usage: load --address HOST:PORT [--clients N] [--seconds S] [--mix mixed|test|login] [--bursts N] [--pid PID] [--bare]"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let mut failed = false;
+    for burst in 1..=options.bursts {
+        if options.bursts > 1 {
+            println!("burst {burst} of {}", options.bursts);
+        }
+        failed |= !run_burst(&options);
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn parse_options(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        address: String::new(),
+        clients: 32,
+        seconds: 10.0,
+        mix: Mix::Mixed,
+        bursts: 1,
+        pid: None,
+        bare: false,
+    };
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        if flag == "--bare" {
+            options.bare = true;
+            continue;
+        }
+        let value = args.next().ok_or(format!("{flag} needs a value"))?;
+        let bad = || format!("{flag}: bad value '{value}'");
+        match flag.as_str() {
+            "--address" => options.address = value.clone(),
+            "--clients" => options.clients = value.parse().map_err(|_| bad())?,
+            "--seconds" => options.seconds = value.parse().map_err(|_| bad())?,
+            "--bursts" => options.bursts = value.parse().map_err(|_| bad())?,
+            "--pid" => options.pid = Some(value.parse().map_err(|_| bad())?),
+            "--mix" => {
+                options.mix = match value.as_str() {
+                    "test" => Mix::Test,
+                    "login" => Mix::Login,
+                    "mixed" => Mix::Mixed,
+                    _ => return Err(bad()),
+                }
+            }
+            _ => return Err(format!("unknown argument '{flag}'")),
+        }
+    }
+    if options.address.is_empty() {
+        return Err("--address is needed".into());
+    }
+    if options.clients == 0 || options.bursts == 0 || options.seconds <= 0.0 {
+        return Err("--clients, --bursts and --seconds must be above 0".into());
+    }
+    Ok(options)
+}
+
+/// Runs one burst: all clients connect at the same instant and send requests
+/// back to back until the time is up. Returns false when anything went wrong.
+fn run_burst(options: &Options) -> bool {
+    let rss_before = options.pid.and_then(rss_kib);
+    let barrier = Arc::new(Barrier::new(options.clients + 1));
+    let duration = Duration::from_secs_f64(options.seconds);
+    let handles: Vec<_> = (0..options.clients)
+        .map(|index| {
+            let barrier = Arc::clone(&barrier);
+            let address = options.address.clone();
+            let (mix, bare) = (options.mix, options.bare);
+            thread::spawn(move || {
+                barrier.wait();
+                run_client(index, &address, mix, bare, Instant::now(), duration)
+            })
+        })
+        .collect();
+    barrier.wait();
+    let started = Instant::now();
+    let reports: Vec<ClientReport> = handles
+        .into_iter()
+        .map(|handle| handle.join().unwrap_or_default())
+        .collect();
+    let elapsed = started.elapsed().as_secs_f64();
+    let rss_after = options.pid.and_then(rss_kib);
+
+    let mut latencies: Vec<u32> = reports
+        .iter()
+        .flat_map(|report| report.latencies_us.iter().copied())
+        .collect();
+    latencies.sort_unstable();
+    let answers: u64 = reports.iter().map(|report| report.answers).sum();
+    let unexpected: u64 = reports.iter().map(|report| report.unexpected).sum();
+    let dropped: u64 = reports.iter().map(|report| report.dropped).sum();
+    let min_answers = reports
+        .iter()
+        .map(|report| report.answers)
+        .min()
+        .unwrap_or(0);
+    let max_answers = reports
+        .iter()
+        .map(|report| report.answers)
+        .max()
+        .unwrap_or(0);
+    let unanswered = reports
+        .iter()
+        .filter(|report| report.first_answer.is_none())
+        .count();
+    let slowest_first = reports
+        .iter()
+        .filter_map(|report| report.first_answer)
+        .max()
+        .unwrap_or_default();
+    let per_second = answers as f64 / elapsed;
+    let p50 = percentile(&latencies, 50.0);
+    let p99 = percentile(&latencies, 99.0);
+    let max = latencies.last().copied().unwrap_or(0);
+
+    println!(
+        "{} clients, {:.1} s, mix {}",
+        options.clients,
+        elapsed,
+        match options.mix {
+            Mix::Test => "test",
+            Mix::Login => "login",
+            Mix::Mixed => "mixed",
+        }
+    );
+    println!("  answers:            {answers} ({per_second:.0}/s)");
+    println!(
+        "  latency:            p50 {:.2}ms, p99 {:.2}ms, max {:.2}ms",
+        f64::from(p50) / 1000.0,
+        f64::from(p99) / 1000.0,
+        f64::from(max) / 1000.0
+    );
+    println!("  answers per client: min {min_answers}, max {max_answers}");
+    println!(
+        "  first answer:       slowest client after {:.2}ms; {unanswered} client(s) got no answer during the run",
+        slowest_first.as_secs_f64() * 1000.0
+    );
+    println!("  unexpected answers: {unexpected}");
+    println!("  dropped connections: {dropped}");
+    if let Some(problem) = reports
+        .iter()
+        .find_map(|report| report.first_problem.as_ref())
+    {
+        println!("  first problem:      {problem}");
+    }
+    if let (Some(before), Some(after)) = (rss_before, rss_after) {
+        println!("  server RSS:         {before} KiB before, {after} KiB after");
+    }
+    println!(
+        "RESULT clients={} seconds={elapsed:.2} answers={answers} rps={per_second:.0} p50_us={p50} p99_us={p99} max_us={max} min_answers={min_answers} max_answers={max_answers} first_answer_max_us={} unanswered={unanswered} unexpected={unexpected} dropped={dropped} rss_before_kib={} rss_after_kib={}",
+        options.clients,
+        slowest_first.as_micros(),
+        rss_before.map_or("-".to_string(), |kib| kib.to_string()),
+        rss_after.map_or("-".to_string(), |kib| kib.to_string()),
+    );
+    unexpected == 0 && dropped == 0 && unanswered == 0
+}
+
+/// One client: its own keep-alive connection, requests back to back.
+fn run_client(
+    index: usize,
+    address: &str,
+    mix: Mix,
+    bare: bool,
+    started: Instant,
+    duration: Duration,
+) -> ClientReport {
+    let mut report = ClientReport::default();
+    let deadline = started + duration;
+    let user = format!("load{index}");
+    let basic = format!(
+        "Authorization: Basic {}",
+        base64_encode(format!("{user}:pw{index}").as_bytes())
+    );
+    let wrong_basic = format!(
+        "Authorization: Basic {}",
+        base64_encode(format!("{user}:wrong").as_bytes())
+    );
+    let mut connection: Option<Connection> = None;
+    let mut token = String::new();
+    let mut step = 0usize;
+    while Instant::now() < deadline {
+        // What to send, and what must come back: (status, body), where a body of
+        // "<token>" means any token of this user.
+        let (request, expected): (String, (u16, &str)) = match (mix, step % 8) {
+            (Mix::Login, _) | (Mix::Mixed, 0) => (get("/login", &basic), (200, "<token>")),
+            (Mix::Test, _) if token.is_empty() => (get("/login", &basic), (200, "<token>")),
+            (Mix::Test, _) | (Mix::Mixed, 1) => {
+                (get(&format!("/test?token={token}"), ""), (200, "data"))
+            }
+            (Mix::Mixed, 2) => (
+                get("/test", &format!("Authorization: Bearer {token}")),
+                (200, "data"),
+            ),
+            (Mix::Mixed, 3) => (get("/test?token=bm90IGEgdG9rZW4=", ""), (401, "error")),
+            (Mix::Mixed, 4) => (get("/login", &wrong_basic), (401, "error")),
+            (Mix::Mixed, 5) => (get("/nope", ""), (404, "not found")),
+            (Mix::Mixed, 6) => (get(&format!("/logout?token={token}"), ""), (200, "ok")),
+            (Mix::Mixed, _) => (get(&format!("/test?token={token}"), ""), (401, "error")),
+        };
+        step += 1;
+        let expected = if bare { (200, "data") } else { expected };
+
+        let sent_at = Instant::now();
+        let stream = match connection.as_mut() {
+            Some(stream) => stream,
+            None => match Connection::open(address, deadline) {
+                Ok(stream) => connection.insert(stream),
+                Err(error) => {
+                    report.dropped += 1;
+                    report
+                        .first_problem
+                        .get_or_insert(format!("connect: {error}"));
+                    thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+            },
+        };
+        let answer = match stream.exchange(&request) {
+            Ok(answer) => answer,
+            Err(error) => {
+                connection = None;
+                // A read cut short by the end of the run is not a dropped connection.
+                if Instant::now() < deadline {
+                    report.dropped += 1;
+                    report
+                        .first_problem
+                        .get_or_insert(format!("connection: {error}"));
+                }
+                continue;
+            }
+        };
+        let latency = sent_at.elapsed();
+        report.answers += 1;
+        // An answer that only came after the end of the run (when the other
+        // clients had closed) does not count: that client was starved.
+        if Instant::now() <= deadline {
+            report.first_answer.get_or_insert(started.elapsed());
+        }
+        report
+            .latencies_us
+            .push(u32::try_from(latency.as_micros()).unwrap_or(u32::MAX));
+
+        let body_ok = if expected.1 == "<token>" {
+            is_token_of(&answer.1, &user)
+        } else {
+            answer.1 == expected.1
+        };
+        if answer.0 != expected.0 || !body_ok {
+            report.unexpected += 1;
+            report.first_problem.get_or_insert(format!(
+                "{} got {} {:?}, expected {} {}",
+                request.lines().next().unwrap_or(""),
+                answer.0,
+                answer.1,
+                expected.0,
+                expected.1
+            ));
+        }
+        let is_login_answer = expected.1 == "<token>" || (bare && token.is_empty());
+        if is_login_answer && answer.0 == 200 {
+            token = answer.1;
+        }
+    }
+    report
+}
+
+fn get(target: &str, header: &str) -> String {
+    let header = if header.is_empty() {
+        String::new()
+    } else {
+        format!("{header}\r\n")
+    };
+    format!("GET {target} HTTP/1.1\r\nHost: load\r\n{header}\r\n")
+}
+
+/// A keep-alive connection: send a request, read exactly one answer.
+struct Connection {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Connection {
+    fn open(address: &str, deadline: Instant) -> std::io::Result<Connection> {
+        let stream = TcpStream::connect(address)?;
+        stream.set_nodelay(true)?;
+        // Wait for an answer until a little after the end of the run: a client
+        // that is starved waits, and the report shows it.
+        let wait = deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(2);
+        stream.set_read_timeout(Some(wait))?;
+        Ok(Connection {
+            reader: BufReader::new(stream.try_clone()?),
+            writer: stream,
+        })
+    }
+
+    /// Returns (status, body).
+    fn exchange(&mut self, request: &str) -> std::io::Result<(u16, String)> {
+        self.writer.write_all(request.as_bytes())?;
+        let mut line = String::new();
+        if self.reader.read_line(&mut line)? == 0 {
+            return Err(std::io::Error::other("closed by the server"));
+        }
+        let status = line
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(0);
+        let mut content_length = 0usize;
+        let mut closes = false;
+        loop {
+            line.clear();
+            if self.reader.read_line(&mut line)? == 0 {
+                return Err(std::io::Error::other("closed in the headers"));
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    content_length = value.trim().parse().unwrap_or(0);
+                }
+                if name.eq_ignore_ascii_case("connection")
+                    && value.trim().eq_ignore_ascii_case("close")
+                {
+                    closes = true;
+                }
+            }
+        }
+        let mut body = vec![0; content_length];
+        self.reader.read_exact(&mut body)?;
+        if closes {
+            return Err(std::io::Error::other("the server closed the connection"));
+        }
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+}
+
+/// True when `body` is base64 of `USER:RANDOM:EXPIRY`.
+fn is_token_of(body: &str, user: &str) -> bool {
+    let Some(decoded) = base64_decode(body) else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&decoded);
+    let mut parts = text.split(':');
+    parts.next() == Some(user)
+        && parts
+            .next()
+            .is_some_and(|random| random.parse::<f64>().is_ok())
+        && parts
+            .next()
+            .is_some_and(|expiry| expiry.parse::<f64>().is_ok())
+        && parts.next().is_none()
+}
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// The example is std only, so base64 is done by hand here.
+fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim_end_matches('=');
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for byte in text.bytes() {
+        let value = ALPHABET.iter().position(|&c| c == byte)? as u32;
+        bits = (bits << 6) | value;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    Some(out)
+}
+
+fn percentile(sorted: &[u32], percent: f64) -> u32 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (percent / 100.0 * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// The resident memory of process `pid`, from /proc (Linux).
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
