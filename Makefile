@@ -3,13 +3,16 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 SERVER := target/release/token-server
 
-.PHONY: run build test lint demo
+.PHONY: run build tools test lint demo soak
 
 run: build
 	$(SERVER) --host $(HOST) --port $(PORT)
 
 build:
 	cargo build --release
+
+tools: build
+	cargo build --release --examples
 
 # The second line runs the unit tests of the patched tiny_http (vendor/).
 test:
@@ -22,3 +25,6 @@ lint:
 
 demo: build
 	bash scripts/demo.sh $(SERVER)
+
+soak: tools
+	bash scripts/soak.sh

@@ -5,28 +5,9 @@
 set -euo pipefail
 
 server_binary=${1:-target/release/token-server}
-workdir=$(mktemp -d)
-"$server_binary" --port 0 >"$workdir/stdout" 2>"$workdir/stderr" &
-server_pid=$!
-stop_server() {
-  kill "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
-  rm -rf "$workdir"
-}
-trap stop_server EXIT
-
-# The first line on stdout is `listening on http://HOST:PORT`.
-base=""
-for _ in $(seq 100); do
-  base=$(sed -n 's/^listening on //p' "$workdir/stdout")
-  [ -n "$base" ] && break
-  sleep 0.1
-done
-if [ -z "$base" ]; then
-  echo "demo: the server did not start:" >&2
-  cat "$workdir/stderr" >&2
-  exit 1
-fi
+source "$(dirname "$0")/server.sh"
+start_server token-server "$server_binary" --port 0
+base="http://$server_address"
 echo "server: $base (pid $server_pid)"
 
 wrong=0
@@ -54,8 +35,8 @@ step() {
   echo "== $title"
   echo "\$ curl -s $(shell_words "$@")"
   local status
-  status=$(curl -s -o "$workdir/body" -w '%{http_code}' "$@")
-  body=$(cat "$workdir/body")
+  status=$(curl -s -o "$server_dir/body" -w '%{http_code}' "$@")
+  body=$(cat "$server_dir/body")
   echo "$status $body"
   local body_ok=no
   if [ "$expected_body" = "<token>" ]; then
@@ -115,7 +96,7 @@ step "12. /index" \
 
 echo
 echo "== the server's log"
-cat "$workdir/stderr"
+server_log token-server
 echo
 if [ "$wrong" -ne 0 ]; then
   echo "demo: $wrong step(s) WRONG"
