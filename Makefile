@@ -3,7 +3,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 SERVER := target/release/token-server
 
-.PHONY: run build tools test lint demo soak
+.PHONY: run build tools test lint demo soak bench
 
 run: build
 	$(SERVER) --host $(HOST) --port $(PORT)
@@ -28,3 +28,6 @@ demo: build
 
 soak: tools
 	bash scripts/soak.sh
+
+bench: tools
+	bash scripts/bench.sh

@@ -2,8 +2,8 @@
 //! each sending requests back to back for a while, every answer checked.
 //!
 //!     cargo run --release --example load -- --address 127.0.0.1:5000 \
-//!         [--clients 32] [--seconds 30] [--mix mixed|test|login] [--bursts 1] \
-//!         [--pid SERVER_PID] [--bare]
+//!         [--clients 32] [--seconds 30] [--requests N] [--mix mixed|test|login] \
+//!         [--bursts 1] [--pid SERVER_PID] [--bare]
 //!     cargo run --release --example load -- --print-user-args 32
 //!
 //! Client i logs in as `load{i}` with password `pw{i}`, so that no client's
@@ -15,6 +15,9 @@
 //! - `mixed`: login, test by query and by Bearer header, an unknown token, a
 //!   wrong password, an unknown path, logout, test after logout; each answer
 //!   must be exactly what the spec says.
+//!
+//! `--requests N` stops after N requests in all (shared evenly among the
+//! clients), or at `--seconds`, whichever comes first.
 //!
 //! `--bare` is for a server that answers every request `200 data` (the bare
 //! tiny_http server of `examples/bare.rs`): every answer must then be that.
@@ -35,6 +38,8 @@ struct Options {
     address: String,
     clients: usize,
     seconds: f64,
+    /// Requests in all, shared among the clients; `None`: until time is up.
+    requests: Option<u64>,
     mix: Mix,
     bursts: usize,
     pid: Option<u32>,
@@ -76,7 +81,7 @@ fn main() -> ExitCode {
         Err(message) => {
             eprintln!("load: {message}");
             eprintln!(
-                "usage: load --address HOST:PORT [--clients N] [--seconds S] [--mix mixed|test|login] [--bursts N] [--pid PID] [--bare]"
+                "usage: load --address HOST:PORT [--clients N] [--seconds S] [--requests N] [--mix mixed|test|login] [--bursts N] [--pid PID] [--bare]"
             );
             return ExitCode::from(2);
         }
@@ -100,6 +105,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         address: String::new(),
         clients: 32,
         seconds: 10.0,
+        requests: None,
         mix: Mix::Mixed,
         bursts: 1,
         pid: None,
@@ -117,6 +123,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             "--address" => options.address = value.clone(),
             "--clients" => options.clients = value.parse().map_err(|_| bad())?,
             "--seconds" => options.seconds = value.parse().map_err(|_| bad())?,
+            "--requests" => options.requests = Some(value.parse().map_err(|_| bad())?),
             "--bursts" => options.bursts = value.parse().map_err(|_| bad())?,
             "--pid" => options.pid = Some(value.parse().map_err(|_| bad())?),
             "--mix" => {
@@ -150,9 +157,19 @@ fn run_burst(options: &Options) -> bool {
             let barrier = Arc::clone(&barrier);
             let address = options.address.clone();
             let (mix, bare) = (options.mix, options.bare);
+            // Client i sends its share: the first `total % clients` send one more.
+            let limit = options.requests.map(|total| {
+                let clients = options.clients as u64;
+                total / clients + u64::from((index as u64) < total % clients)
+            });
             thread::spawn(move || {
                 barrier.wait();
-                run_client(index, &address, mix, bare, Instant::now(), duration)
+                let run = Run {
+                    started: Instant::now(),
+                    duration,
+                    limit,
+                };
+                run_client(index, &address, mix, bare, &run)
             })
         })
         .collect();
@@ -240,17 +257,18 @@ fn run_burst(options: &Options) -> bool {
     unexpected == 0 && dropped == 0 && unanswered == 0
 }
 
-/// One client: its own keep-alive connection, requests back to back.
-fn run_client(
-    index: usize,
-    address: &str,
-    mix: Mix,
-    bare: bool,
+/// When a client's run ends: at its deadline, or after `limit` answers.
+struct Run {
     started: Instant,
     duration: Duration,
-) -> ClientReport {
+    limit: Option<u64>,
+}
+
+/// One client: its own keep-alive connection, requests back to back.
+fn run_client(index: usize, address: &str, mix: Mix, bare: bool, run: &Run) -> ClientReport {
     let mut report = ClientReport::default();
-    let deadline = started + duration;
+    let started = run.started;
+    let deadline = started + run.duration;
     let user = format!("load{index}");
     let basic = format!(
         "Authorization: Basic {}",
@@ -261,9 +279,15 @@ fn run_client(
         base64_encode(format!("{user}:wrong").as_bytes())
     );
     let mut connection: Option<Connection> = None;
-    let mut token = String::new();
+    // A bare server issues no tokens; it gets a made-up one of a real token's
+    // length, so that both servers read the same number of bytes.
+    let mut token = if bare {
+        base64_encode(format!("{user}:0.6314564226320001:1795772670.45").as_bytes())
+    } else {
+        String::new()
+    };
     let mut step = 0usize;
-    while Instant::now() < deadline {
+    while Instant::now() < deadline && run.limit.is_none_or(|limit| report.answers < limit) {
         // What to send, and what must come back: (status, body), where a body of
         // "<token>" means any token of this user.
         let (request, expected): (String, (u16, &str)) = match (mix, step % 8) {
@@ -341,8 +365,7 @@ fn run_client(
                 expected.1
             ));
         }
-        let is_login_answer = expected.1 == "<token>" || (bare && token.is_empty());
-        if is_login_answer && answer.0 == 200 {
+        if expected.1 == "<token>" && answer.0 == 200 {
             token = answer.1;
         }
     }
