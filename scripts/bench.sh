@@ -7,12 +7,12 @@
 # Then memory after 1,000 and 1,000,000 logins, and cold start.
 #
 # Loopback only; every run is bounded in time and stops by itself.
-# BENCH_PAIRS (default 3) and BENCH_SECONDS (default 4) change the runs.
+# BENCH_PAIRS (default 5) and BENCH_SECONDS (default 4) change the runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/server.sh
 
-pairs=${BENCH_PAIRS:-3}
+pairs=${BENCH_PAIRS:-5}
 seconds=${BENCH_SECONDS:-4}
 server=target/release/token-server
 bare=target/release/examples/bare

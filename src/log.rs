@@ -1,5 +1,6 @@
 //! The request log: one line per request on stderr, with secrets hidden.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -31,13 +32,20 @@ pub fn request_line(
     elapsed: Duration,
     reason: Option<&str>,
 ) -> String {
-    let client = client.map_or_else(|| "-".to_string(), SocketAddr::to_string);
+    // Written piece by piece into one String: this runs for every request.
+    let mut line = String::with_capacity(128);
+    match client {
+        Some(client) => {
+            let _ = write!(line, "{client}");
+        }
+        None => line.push('-'),
+    }
+    line.push(' ');
+    push_printable(&mut line, method.as_str());
+    line.push(' ');
+    push_printable(&mut line, &masked_url(url));
     let milliseconds = elapsed.as_secs_f64() * 1000.0;
-    let mut line = format!(
-        "{client} {} {} {status} {milliseconds:.2}ms",
-        printable(method.as_str()),
-        printable(&masked_url(url))
-    );
+    let _ = write!(line, " {status} {milliseconds:.2}ms");
     if let Some(reason) = reason {
         let _ = write!(line, " ({reason})");
     }
@@ -50,56 +58,73 @@ pub fn request_line(
 pub fn header_lines(headers: &[Header]) -> String {
     let mut lines = String::new();
     for header in headers {
-        let name = header.field.as_str().as_str();
         let value = header.value.as_str();
-        let shown =
-            if header.field.equiv("Authorization") || header.field.equiv("Proxy-Authorization") {
-                let scheme = value.split_whitespace().next().unwrap_or("");
-                format!("{scheme} ***")
-            } else {
-                value.to_string()
-            };
-        let _ = writeln!(lines, "    {}: {}", printable(name), printable(&shown));
+        let secret =
+            header.field.equiv("Authorization") || header.field.equiv("Proxy-Authorization");
+        lines.push_str("    ");
+        push_printable(&mut lines, header.field.as_str().as_str());
+        lines.push_str(": ");
+        if secret {
+            push_printable(&mut lines, value.split_whitespace().next().unwrap_or(""));
+            lines.push_str(" ***");
+        } else {
+            push_printable(&mut lines, value);
+        }
+        lines.push('\n');
     }
     lines
 }
 
 /// The request target with the value of every `token`, `access_token` and
 /// `password` parameter replaced by `***`.
-pub fn masked_url(url: &str) -> String {
+pub fn masked_url(url: &str) -> Cow<'_, str> {
     let Some((path, query)) = url.split_once('?') else {
-        return url.to_string();
+        return Cow::Borrowed(url);
     };
-    let parameters: Vec<String> = query
-        .split('&')
-        .map(|parameter| {
-            let Some((raw_name, _value)) = parameter.split_once('=') else {
-                return parameter.to_string();
-            };
-            let is_secret = url::form_urlencoded::parse(raw_name.as_bytes())
-                .any(|(name, _)| SECRET_PARAMETERS.contains(&name.as_ref()));
-            if is_secret {
-                format!("{raw_name}=***")
-            } else {
-                parameter.to_string()
+    // Most queries cannot hold a secret: no such name, not even percent-encoded.
+    let may_hold_secret =
+        query.contains('%') || SECRET_PARAMETERS.iter().any(|name| query.contains(name));
+    if !may_hold_secret {
+        return Cow::Borrowed(url);
+    }
+    let mut masked = String::with_capacity(url.len());
+    masked.push_str(path);
+    masked.push('?');
+    for (index, parameter) in query.split('&').enumerate() {
+        if index > 0 {
+            masked.push('&');
+        }
+        match parameter.split_once('=') {
+            Some((raw_name, _value)) if is_secret_name(raw_name) => {
+                masked.push_str(raw_name);
+                masked.push_str("=***");
             }
-        })
-        .collect();
-    format!("{path}?{}", parameters.join("&"))
+            _ => masked.push_str(parameter),
+        }
+    }
+    Cow::Owned(masked)
 }
 
-/// Escapes control characters, so that a request cannot write fake lines or
-/// terminal escapes into the log.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+/// True for `token`, `access_token` and `password`, also percent-encoded
+/// (`%74oken`), since the server decodes names before it looks at them.
+fn is_secret_name(raw_name: &str) -> bool {
+    if !raw_name.contains(['%', '+']) {
+        return SECRET_PARAMETERS.contains(&raw_name);
+    }
+    url::form_urlencoded::parse(raw_name.as_bytes())
+        .any(|(name, _)| SECRET_PARAMETERS.contains(&name.as_ref()))
+}
+
+/// Appends `text` with its control characters escaped, so that a request cannot
+/// write fake lines or terminal escapes into the log.
+fn push_printable(line: &mut String, text: &str) {
+    for c in text.chars() {
+        if c.is_control() {
+            line.extend(c.escape_default());
+        } else {
+            line.push(c);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -122,6 +147,11 @@ mod tests {
     #[test]
     fn masked_url_hides_percent_encoded_name() {
         assert_eq!(masked_url("/test?%74oken=abc"), "/test?%74oken=***");
+    }
+
+    #[test]
+    fn masked_url_keeps_query_without_secrets() {
+        assert_eq!(masked_url("/index?a=1&b=2"), "/index?a=1&b=2");
     }
 
     #[test]
