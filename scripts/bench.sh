@@ -106,8 +106,12 @@ echo "growth from 1,000 to 1,000,000 logins: ${growth} KiB (the tutorial's list 
 echo
 
 echo "== cold start: process start to first answered request, 10 starts"
-cold_ts=$(target/release/examples/coldstart "$server" --quiet | tee /dev/stderr | grep '^RESULT')
-cold_bare=$(target/release/examples/coldstart "$bare" | tee /dev/stderr | grep '^RESULT')
+cold_ts_output=$(target/release/examples/coldstart "$server" --quiet)
+cold_bare_output=$(target/release/examples/coldstart "$bare")
+grep -v '^RESULT' <<<"$cold_ts_output"
+grep -v '^RESULT' <<<"$cold_bare_output"
+cold_ts=$(grep '^RESULT' <<<"$cold_ts_output")
+cold_bare=$(grep '^RESULT' <<<"$cold_bare_output")
 echo
 
 echo "== summary"
