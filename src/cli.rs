@@ -14,15 +14,15 @@ usage: token-server [--host HOST] [--port PORT] [--ttl SECONDS] [--user NAME:PAS
                     [--idle-timeout SECONDS] [--quiet | --verbose]
        token-server --help | --version
 
-  --host HOST           address to listen on (default 127.0.0.1; 0.0.0.0 opens it to the network)
-  --port PORT           port to listen on (default 5000; 0 takes a free port)
-  --ttl SECONDS         how long a token lives (default 7200)
-  --user NAME:PASSWORD  a user who may log in; repeat for more (default magigo:123456)
+  --host HOST             address to listen on (default 127.0.0.1; 0.0.0.0 opens it to the network)
+  --port PORT             port to listen on (default 5000; 0 takes a free port)
+  --ttl SECONDS           how long a token lives (default 7200)
+  --user NAME:PASSWORD    a user who may log in; repeat for more (default magigo:123456)
   --idle-timeout SECONDS  close a connection that sends nothing for this long (default 5)
-  --quiet               log nothing per request
-  --verbose             log each request's headers too
-  --help                show this help
-  --version             show the version
+  --quiet                 log nothing per request
+  --verbose               log each request's headers too
+  --help                  show this help
+  --version               show the version
 
 Once it listens, the first line on stdout is `listening on http://HOST:PORT`.";
 

@@ -64,66 +64,26 @@ fn answer_route(route: Route, request: &mut Request, app: &mut App, now: f64) ->
     if !matches!(request.method(), Method::Get | Method::Head | Method::Post) {
         return Answer::new(405, "method not allowed").with_header("Allow", "GET, HEAD, POST");
     }
-    if route == Route::Usage {
-        return usage(request, app);
-    }
-    if route == Route::Index {
-        return Answer::new(200, "Hello");
-    }
-    let form = match read_form(request) {
-        Ok(form) => form,
-        Err(answer) => return answer,
-    };
-    let query = auth::decode_fields(query_of(request.url()).as_bytes());
-    let authorizations: Vec<&str> = request
-        .headers()
-        .iter()
-        .filter(|header| header.field.equiv("Authorization"))
-        .map(|header| header.value.as_str())
-        .collect();
-    if route == Route::Login {
-        return login(
-            auth::find_credentials(&authorizations, &form),
-            &mut app.users,
-            now,
-        );
-    }
-    let token = match auth::find_token(&authorizations, &query, &form) {
-        TokenInput::One(token) => token,
-        TokenInput::Missing => {
-            return Answer::new(401, "error")
-                .with_header("WWW-Authenticate", BEARER_CHALLENGE)
-                .because("no token");
-        }
-        TokenInput::Several => {
-            return Answer::new(400, "error")
-                .with_header("WWW-Authenticate", BEARER_INVALID_REQUEST)
-                .because("token in more than one place");
-        }
-    };
-    let outcome = if route == Route::Test {
-        app.users.check(&token, now).map(|_user| "data")
-    } else {
-        app.users.logout(&token).map(|()| "ok")
-    };
-    match outcome {
-        Ok(body) => Answer::new(200, body),
-        Err(TokenProblem::Unknown) => Answer::new(401, "error")
-            .with_header("WWW-Authenticate", BEARER_INVALID_TOKEN)
-            .because("unknown or replaced token"),
-        Err(TokenProblem::Expired) => Answer::new(401, "error")
-            .with_header("WWW-Authenticate", BEARER_EXPIRED_TOKEN)
-            .because("token expired"),
+    match route {
+        Route::Usage => usage(request, app),
+        Route::Index => Answer::new(200, "Hello"),
+        Route::Login => login(request, &mut app.users, now),
+        Route::Test => test(request, &app.users, now),
+        Route::Logout => logout(request, &mut app.users),
     }
 }
 
-fn login(credentials: CredentialsInput, users: &mut Users, now: f64) -> Answer {
+fn login(request: &mut Request, users: &mut Users, now: f64) -> Answer {
     let refused = |reason| {
         Answer::new(401, "error")
             .with_header("WWW-Authenticate", BASIC_CHALLENGE)
             .because(reason)
     };
-    let credentials = match credentials {
+    let form = match read_form(request) {
+        Ok(form) => form,
+        Err(answer) => return answer,
+    };
+    let credentials = match auth::find_credentials(&authorizations(request), &form) {
         CredentialsInput::One(credentials) => credentials,
         CredentialsInput::Missing => return refused("no credentials"),
         CredentialsInput::Malformed => return refused("malformed credentials"),
@@ -136,6 +96,65 @@ fn login(credentials: CredentialsInput, users: &mut Users, now: f64) -> Answer {
         // does not tell which user names exist.
         None => refused("wrong user or password"),
     }
+}
+
+fn test(request: &mut Request, users: &Users, now: f64) -> Answer {
+    let token = match token_of(request) {
+        Ok(token) => token,
+        Err(answer) => return answer,
+    };
+    match users.check(&token, now) {
+        Ok(_user) => Answer::new(200, "data"),
+        Err(problem) => token_refused(problem),
+    }
+}
+
+fn logout(request: &mut Request, users: &mut Users) -> Answer {
+    let token = match token_of(request) {
+        Ok(token) => token,
+        Err(answer) => return answer,
+    };
+    match users.logout(&token) {
+        Ok(()) => Answer::new(200, "ok"),
+        Err(problem) => token_refused(problem),
+    }
+}
+
+/// The one token a `/test` or `/logout` request carries; `Err` holds the
+/// answer when it carries none, or more than one.
+fn token_of(request: &mut Request) -> Result<String, Answer> {
+    let form = read_form(request)?;
+    let query = auth::decode_fields(query_of(request.url()).as_bytes());
+    match auth::find_token(&authorizations(request), &query, &form) {
+        TokenInput::One(token) => Ok(token),
+        TokenInput::Missing => Err(Answer::new(401, "error")
+            .with_header("WWW-Authenticate", BEARER_CHALLENGE)
+            .because("no token")),
+        TokenInput::Several => Err(Answer::new(400, "error")
+            .with_header("WWW-Authenticate", BEARER_INVALID_REQUEST)
+            .because("token in more than one place")),
+    }
+}
+
+fn token_refused(problem: TokenProblem) -> Answer {
+    match problem {
+        TokenProblem::Unknown => Answer::new(401, "error")
+            .with_header("WWW-Authenticate", BEARER_INVALID_TOKEN)
+            .because("unknown or replaced token"),
+        TokenProblem::Expired => Answer::new(401, "error")
+            .with_header("WWW-Authenticate", BEARER_EXPIRED_TOKEN)
+            .because("token expired"),
+    }
+}
+
+/// The values of every Authorization header (a client may send several).
+fn authorizations(request: &Request) -> Vec<&str> {
+    request
+        .headers()
+        .iter()
+        .filter(|header| header.field.equiv("Authorization"))
+        .map(|header| header.value.as_str())
+        .collect()
 }
 
 /// Reads the body, at most `BODY_LIMIT` bytes, and decodes it as a form when it
