@@ -190,3 +190,15 @@ fn quiet_logs_nothing_per_request() {
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert_eq!(server.stderr(), "");
 }
+
+#[test]
+fn unparsable_request_gets_plain_text_400() {
+    // tiny_http answers these itself, before token-server sees a request.
+    let server = Running::start(&[]);
+    let reply = send_raw(&server.address, b"garbage\r\n\r\n");
+    assert_eq!((reply.status, reply.body.as_str()), (400, "bad request"));
+    assert_eq!(
+        reply.header("Content-Type"),
+        Some("text/plain; charset=utf-8")
+    );
+}
