@@ -202,3 +202,25 @@ fn flood_under_hard_limit_256_is_waited_out() {
         report.opened
     );
 }
+
+/// A client that declares a body and then sends nothing must not hold up
+/// anyone else: its body is awaited on its own connection's thread, never by
+/// the request loop.
+#[test]
+fn slow_body_does_not_hold_up_other_clients() {
+    let server = Running::start(&["--idle-timeout", "10", "--quiet"]);
+    let form = "POST /login HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n";
+    let stalled_heads = [
+        format!("{form}Content-Length: 5000\r\n\r\nusername="),
+        format!("{form}Content-Length: 5000\r\nExpect: 100-continue\r\n\r\n"),
+        format!("{form}Transfer-Encoding: chunked\r\n\r\n5\r\nusern"),
+    ];
+    for head in stalled_heads {
+        let mut stalled = TcpStream::connect(&server.address).unwrap();
+        stalled.write_all(head.as_bytes()).unwrap();
+        // Meanwhile another client is answered at once, not after the stalled
+        // one's 10 s idle timeout.
+        let answered = time_to_answer(&server.address, Duration::from_secs(3));
+        assert!(answered.is_some(), "{head:?} held up the server");
+    }
+}

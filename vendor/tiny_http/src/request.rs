@@ -134,7 +134,7 @@ pub fn new_request<R, W>(
     headers: Vec<Header>,
     remote_addr: Option<SocketAddr>,
     mut source_data: R,
-    writer: W,
+    mut writer: W,
 ) -> Result<Request, RequestCreationError>
 where
     R: Read + Send + 'static,
@@ -172,6 +172,24 @@ where
     };
 
     // true if the client sent a `Connection: upgrade` header
+    // token-server patch: a client that sends `Expect: 100-continue` waits for
+    // "100 Continue" before it sends its body. tiny_http sent that, and read the
+    // body, only when the request loop first read it, so a client that then sent
+    // its body slowly held the request loop up. For a body small enough to be
+    // read here (below), "100 Continue" is now sent here, by the connection's
+    // own thread, and the body read here too; a larger one is still left to
+    // the server, which answers 413 without asking for it.
+    let continue_here = expects_continue
+        && match content_length {
+            Some(length) => length <= 8 * 1024,
+            None => transfer_encoding.is_some(),
+        };
+    if continue_here {
+        write!(writer, "HTTP/{}.{} 100 Continue\r\n\r\n", version.0, version.1)?;
+        writer.flush()?;
+    }
+    let expects_continue = expects_continue && !continue_here;
+
     let connection_upgrade = {
         match headers
             .iter()
