@@ -40,14 +40,6 @@ impl Answer {
         self
     }
 
-    /// The value of the header `name`, if the answer has it.
-    pub fn header(&self, name: &str) -> Option<&'static str> {
-        self.headers
-            .iter()
-            .find(|(field, _)| field.eq_ignore_ascii_case(name))
-            .map(|(_, value)| *value)
-    }
-
     pub fn into_response(self) -> Response<Cursor<Vec<u8>>> {
         let mut response =
             Response::from_data(self.body.into_bytes()).with_status_code(self.status);

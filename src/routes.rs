@@ -10,6 +10,8 @@ use crate::auth::{self, CredentialsInput, TokenInput};
 use crate::users::{TokenProblem, Users};
 
 /// The largest request body read, in bytes; a larger one is answered 413.
+/// The patched tiny_http reads a body this size on the connection's own thread
+/// (`READ_AHEAD` in vendor/tiny_http/src/request.rs), so change both together.
 pub const BODY_LIMIT: usize = 8 * 1024;
 
 const BASIC_CHALLENGE: &str = r#"Basic realm="token-server", charset="UTF-8""#;

@@ -37,8 +37,8 @@ pub fn local_address(server: &tiny_http::Server) -> Option<SocketAddr> {
 /// and returns why.
 pub fn serve(server: &tiny_http::Server, app: &mut App, verbosity: Verbosity) -> io::Error {
     // Log lines are gathered here and written out whenever no request is
-    // waiting: under load, one write for many lines; when idle, no line is held
-    // back. (A line is at most a header list long, so 64 KiB is never short.)
+    // waiting (or the buffer is full): under load, one write for many lines;
+    // when idle, no line is held back.
     let mut log_lines = io::BufWriter::with_capacity(64 * 1024, io::stderr());
     loop {
         let mut request = match server.try_recv() {

@@ -92,9 +92,10 @@ impl Users {
         Ok(())
     }
 
-    /// Stores `token` as the user's current one, as a login would. For tests and
-    /// examples that need a token with a known expiry, like the tutorial's.
-    pub fn set_current_token(&mut self, name: &str, token: &str) {
+    /// Stores `token` as the user's current one, as a login would: for tests
+    /// that need a token with a known expiry, like the tutorial's.
+    #[cfg(test)]
+    pub(crate) fn set_current_token(&mut self, name: &str, token: &str) {
         if let Some(account) = self.accounts.get_mut(name) {
             account.current_token = Some(token.to_string());
         }

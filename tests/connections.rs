@@ -13,13 +13,20 @@ use std::time::{Duration, Instant};
 use common::flood::{FloodReport, flood, time_to_answer};
 use common::{BINARY, Running};
 
-#[test]
-fn silent_connection_is_closed_after_idle_timeout() {
-    let server = Running::start(&["--idle-timeout", "1"]);
-    let mut stream = TcpStream::connect(&server.address).unwrap();
+/// A connection to `server` that waits up to 10 s for the server, far longer
+/// than the 1 s idle timeout the tests below give it.
+fn patient_connection(server: &Running) -> TcpStream {
+    let stream = TcpStream::connect(&server.address).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
+    stream
+}
+
+#[test]
+fn silent_connection_is_closed_after_idle_timeout() {
+    let server = Running::start(&["--idle-timeout", "1"]);
+    let mut stream = patient_connection(&server);
     let started = Instant::now();
     let mut buffer = [0u8; 64];
     // The server closes the connection: the read ends with 0 bytes (EOF), not
@@ -40,10 +47,7 @@ fn silent_connection_is_closed_after_idle_timeout() {
 #[test]
 fn keep_alive_connection_is_closed_after_idle_timeout() {
     let server = Running::start(&["--idle-timeout", "1"]);
-    let mut stream = TcpStream::connect(&server.address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let mut stream = patient_connection(&server);
     stream
         .write_all(b"GET /index HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();

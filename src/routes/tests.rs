@@ -402,17 +402,29 @@ fn test_access_token_name() {
     assert_data(&call(&mut app, get(&format!("/test?access_token={token}"))));
 }
 
-#[test]
-fn test_token_with_plus_pasted_raw_into_url() {
-    // A user named `~~~` makes tokens that start `fn5+`.
+/// A token holding a `+`: a user named `~~~` makes tokens that start `fn5+`.
+fn app_and_plus_token() -> (App, String) {
     let mut app = app();
     app.users = Users::new(vec![("~~~".into(), "x".into())], 60.0);
     let token = call(&mut app, get("/login").with_header(basic("~~~:x"))).body;
     assert!(token.starts_with("fn5+"), "{token}");
+    (app, token)
+}
+
+#[test]
+fn test_token_with_plus_pasted_raw_into_url() {
+    let (mut app, token) = app_and_plus_token();
     let raw = format!("/test?token={token}");
     assert_data(&call(&mut app, get(&raw)));
     let encoded = format!("/test?token={}", token.replace('+', "%2B"));
     assert_data(&call(&mut app, get(&encoded)));
+}
+
+#[test]
+fn test_token_with_plus_pasted_raw_into_form() {
+    let (mut app, token) = app_and_plus_token();
+    let body: &'static str = Box::leak(format!("access_token={token}").into_boxed_str());
+    assert_data(&call(&mut app, post_form("/test", body)));
 }
 
 #[test]

@@ -125,6 +125,12 @@ impl From<IoError> for RequestCreationError {
 /// It is the responsibility of the `Request` to read only the data of the request and not further.
 ///
 /// The `Write` object will be used by the `Request` to write the response.
+/// token-server patch: the largest body read on the connection's own thread
+/// before the request is handed over (was 1024). It is token-server's body limit
+/// (`BODY_LIMIT` in its `src/routes.rs`): the server never reads more than that,
+/// so no body it reads is ever read by its request loop.
+const READ_AHEAD: usize = 8 * 1024;
+
 #[allow(clippy::too_many_arguments)]
 pub fn new_request<R, W>(
     secure: bool,
@@ -181,7 +187,7 @@ where
     // the server, which answers 413 without asking for it.
     let continue_here = expects_continue
         && match content_length {
-            Some(length) => length <= 8 * 1024,
+            Some(length) => length <= READ_AHEAD,
             None => transfer_encoding.is_some(),
         };
     if continue_here {
@@ -212,7 +218,7 @@ where
         // token-server patch: was 1024. A body up to 8 KiB (token-server's limit) is
         // read here, on the connection's own thread, so a client that sends its
         // body slowly keeps only that thread waiting, never the request loop.
-        } else if content_length <= 8 * 1024 && !expects_continue {
+        } else if content_length <= READ_AHEAD && !expects_continue {
             // if the content-length is small enough, we just read everything into a buffer
 
             let mut buffer = vec![0; content_length];
@@ -243,8 +249,8 @@ where
         // that thread waiting, never the request loop.
         let mut decoder = Decoder::new(source_data);
         let mut start = Vec::new();
-        (&mut decoder).take(8 * 1024 + 1).read_to_end(&mut start)?;
-        if start.len() <= 8 * 1024 {
+        (&mut decoder).take(READ_AHEAD as u64 + 1).read_to_end(&mut start)?;
+        if start.len() <= READ_AHEAD {
             // The whole body: the decoder has read its last chunk.
             Box::new(Cursor::new(start)) as Box<dyn Read + Send + 'static>
         } else {
