@@ -9,19 +9,20 @@ run: build
 	$(SERVER) --host $(HOST) --port $(PORT)
 
 build:
-	cargo build --release
+	cargo build --release --locked
 
 tools: build
-	cargo build --release --examples
+	cargo build --release --locked --examples
 
-# The second line runs the unit tests of the patched tiny_http (vendor/).
+# Every test of the workspace: token-server's and those of our tiny_http fork
+# (vendor/tiny_http). --locked: exactly the versions in Cargo.lock, so a new
+# release upstream never changes what is tested.
 test:
-	cargo test
-	cargo test --manifest-path vendor/tiny_http/Cargo.toml --lib --target-dir target/vendor
+	cargo test --workspace --locked
 
 lint:
-	cargo fmt --check
-	cargo clippy --all-targets -- -D warnings
+	cargo fmt --all --check
+	cargo clippy --locked --all-targets -p token-server -- -D warnings
 
 demo: build
 	bash scripts/demo.sh $(SERVER)

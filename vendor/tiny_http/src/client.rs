@@ -82,6 +82,9 @@ impl ClientConnection {
         let mut prev_byte_was_cr = false;
 
         loop {
+            // The source is a `BufReader` (behind a `SequentialReader`), so
+            // reading a byte at a time does not mean a system call per byte.
+            #[allow(clippy::unbuffered_bytes)]
             let byte = self.next_header_source.by_ref().bytes().next();
 
             let byte = match byte {
@@ -177,7 +180,6 @@ impl Iterator for ClientConnection {
     /// Blocks until the next Request is available.
     /// Returns None when no new Requests will come from the client.
     fn next(&mut self) -> Option<Request> {
-
         // the client sent a "connection: close" header in this previous request
         //  or is using HTTP 1.0, meaning that no new request will come
         if self.no_more_requests {

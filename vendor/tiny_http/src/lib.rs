@@ -91,9 +91,6 @@
 #![deny(rust_2018_idioms)]
 #![allow(clippy::match_like_matches_macro)]
 
-#[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
-use zeroize::Zeroizing;
-
 use std::error::Error;
 use std::io::Error as IoError;
 use std::io::ErrorKind as IoErrorKind;
@@ -121,7 +118,6 @@ mod common;
 mod connection;
 mod request;
 mod response;
-mod ssl;
 mod test;
 mod util;
 
@@ -202,22 +198,6 @@ impl Server {
         })
     }
 
-    /// Shortcut for an HTTPS server on a specific address.
-    #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
-    #[inline]
-    pub fn https<A>(
-        addr: A,
-        config: SslConfig,
-    ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>>
-    where
-        A: ToSocketAddrs,
-    {
-        Server::new(ServerConfig {
-            addr: ConfigListenAddr::from_socket_addrs(addr)?,
-            ssl: Some(config),
-        })
-    }
-
     #[cfg(unix)]
     #[inline]
     /// Shortcut for a UNIX socket server at a specific path
@@ -266,30 +246,11 @@ impl Server {
             (listener, local_addr)
         };
 
-        // building the SSL capabilities
-        #[cfg(all(feature = "ssl-openssl", feature = "ssl-rustls"))]
-        compile_error!(
-            "Features 'ssl-openssl' and 'ssl-rustls' must not be enabled at the same time"
-        );
-        #[cfg(not(any(feature = "ssl-openssl", feature = "ssl-rustls")))]
-        type SslContext = ();
-        #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
-        type SslContext = crate::ssl::SslContextImpl;
-        let ssl: Option<SslContext> = {
-            match ssl_config {
-                #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
-                Some(config) => Some(SslContext::from_pem(
-                    config.certificate,
-                    Zeroizing::new(config.private_key),
-                )?),
-                #[cfg(not(any(feature = "ssl-openssl", feature = "ssl-rustls")))]
-                Some(_) => return Err(
-                    "Building a server with SSL requires enabling the `ssl` feature in tiny-http"
-                        .into(),
-                ),
-                None => None,
-            }
-        };
+        // token-server patch: this fork has no TLS (token-server serves plain
+        // HTTP and recommends a TLS-terminating proxy in front of it).
+        if ssl_config.is_some() {
+            return Err("this fork of tiny_http has no TLS: put a TLS proxy in front".into());
+        }
 
         // creating a task where server.accept() is continuously called
         // and ClientConnection objects are pushed in the messages queue
@@ -333,22 +294,7 @@ impl Server {
                 use util::RefinedTcpStream;
                 // token-server patch: this was a panic when no file descriptor was
                 // left for the clone; now the connection is closed instead.
-                let streams = match ssl {
-                    None => RefinedTcpStream::new(sock),
-                    #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
-                    Some(ref ssl) => {
-                        // trying to apply SSL over the connection
-                        // if an error occurs, we just close the socket and resume listening
-                        let sock = match ssl.accept(sock) {
-                            Ok(s) => s,
-                            Err(_) => continue,
-                        };
-
-                        RefinedTcpStream::new(sock)
-                    }
-                    #[cfg(not(any(feature = "ssl-openssl", feature = "ssl-rustls")))]
-                    Some(ref _ssl) => unreachable!(),
-                };
+                let streams = RefinedTcpStream::new(sock);
                 let (read_closable, write_closable) = match streams {
                     Ok(streams) => streams,
                     Err(e) => {
@@ -414,7 +360,7 @@ impl Server {
         match self.messages.pop() {
             Some(Message::Error(err)) => Err(err),
             Some(Message::NewRequest(rq)) => Ok(rq),
-            None => Err(IoError::new(IoErrorKind::Other, "thread unblocked")),
+            None => Err(IoError::other("thread unblocked")),
         }
     }
 
