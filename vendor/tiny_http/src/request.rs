@@ -191,7 +191,11 @@ where
             None => transfer_encoding.is_some(),
         };
     if continue_here {
-        write!(writer, "HTTP/{}.{} 100 Continue\r\n\r\n", version.0, version.1)?;
+        write!(
+            writer,
+            "HTTP/{}.{} 100 Continue\r\n\r\n",
+            version.0, version.1
+        )?;
         writer.flush()?;
     }
     let expects_continue = expects_continue && !continue_here;
@@ -249,7 +253,9 @@ where
         // that thread waiting, never the request loop.
         let mut decoder = Decoder::new(source_data);
         let mut start = Vec::new();
-        (&mut decoder).take(READ_AHEAD as u64 + 1).read_to_end(&mut start)?;
+        (&mut decoder)
+            .take(READ_AHEAD as u64 + 1)
+            .read_to_end(&mut start)?;
         if start.len() <= READ_AHEAD {
             // The whole body: the decoder has read its last chunk.
             Box::new(Cursor::new(start)) as Box<dyn Read + Send + 'static>
@@ -380,21 +386,16 @@ impl Request {
     /// # Example
     ///
     /// ```no_run
-    /// # extern crate rustc_serialize;
-    /// # extern crate tiny_http;
-    /// # use rustc_serialize::json::Json;
     /// # use std::io::Read;
     /// # fn get_content_type(_: &tiny_http::Request) -> &'static str { "" }
-    /// # fn main() {
     /// # let server = tiny_http::Server::http("0.0.0.0:0").unwrap();
     /// let mut request = server.recv().unwrap();
     ///
-    /// if get_content_type(&request) == "application/json" {
+    /// if get_content_type(&request) == "text/plain" {
     ///     let mut content = String::new();
     ///     request.as_reader().read_to_string(&mut content).unwrap();
-    ///     let json: Json = content.parse().unwrap();
+    ///     println!("{}", content);
     /// }
-    /// # }
     /// ```
     ///
     /// If the client sent a `Expect: 100-continue` header with the request, calling this
