@@ -1,33 +1,74 @@
-//! The ceiling: a bare tiny_http server with token-server's loop, answering
-//! every request `200 data` without looking at it. `make bench` measures
-//! token-server against it.
+//! The ceiling: a bare server with token-server's loop, answering every
+//! request `200 data` without looking at it. `make bench` measures token-server
+//! against it.
 //!
-//!     cargo run --release --example bare -- [--port PORT]
+//!     cargo run --release --example bare -- [--port PORT] [--fork]
 //!
+//! By default it runs on stock tiny_http 0.12.0 from crates.io, the library as
+//! its users know it; `--fork` runs it on our fork (vendor/tiny_http) instead.
 //! Like token-server, it prints `listening on http://HOST:PORT` first.
 
 use std::io::Write;
+use std::process::ExitCode;
 
-fn main() {
-    let port: u16 = match std::env::args().nth(1).as_deref() {
-        Some("--port") => std::env::args()
-            .nth(2)
-            .and_then(|port| port.parse().ok())
-            .unwrap_or(0),
-        _ => 0,
+const USAGE: &str = "usage: bare [--port PORT] [--fork]";
+
+fn main() -> ExitCode {
+    let mut port: u16 = 0;
+    let mut fork = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--fork" => fork = true,
+            "--port" => match args.next().map(|value| value.parse()) {
+                Some(Ok(value)) => port = value,
+                _ => return usage_error("--port needs a port number (0 to 65535)"),
+            },
+            _ => return usage_error(&format!("unknown argument '{arg}'")),
+        }
+    }
+    let served = if fork {
+        serve_on_fork(port)
+    } else {
+        serve_on_stock(port)
     };
-    let server = match tiny_http::Server::http(("127.0.0.1", port)) {
-        Ok(server) => server,
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("bare: cannot listen on 127.0.0.1:{port}: {error}");
-            std::process::exit(1);
+            ExitCode::FAILURE
         }
-    };
-    if let Some(address) = server.server_addr().to_ip() {
+    }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("bare: {message}\n{USAGE}");
+    ExitCode::from(2)
+}
+
+fn announce(address: Option<std::net::SocketAddr>) {
+    if let Some(address) = address {
         println!("listening on http://{address}");
         let _ = std::io::stdout().flush();
     }
+}
+
+// The two loops are the same code; they differ only in the crate they use.
+
+fn serve_on_stock(port: u16) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let server = tiny_http_stock::Server::http(("127.0.0.1", port))?;
+    announce(server.server_addr().to_ip());
+    for request in server.incoming_requests() {
+        let _ = request.respond(tiny_http_stock::Response::from_string("data"));
+    }
+    Ok(())
+}
+
+fn serve_on_fork(port: u16) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let server = tiny_http::Server::http(("127.0.0.1", port))?;
+    announce(server.server_addr().to_ip());
     for request in server.incoming_requests() {
         let _ = request.respond(tiny_http::Response::from_string("data"));
     }
+    Ok(())
 }
