@@ -22,7 +22,7 @@ test:
 
 lint:
 	cargo fmt --all --check
-	cargo clippy --locked --all-targets -p token-server -- -D warnings
+	cargo clippy --locked --all-targets -p token-server -p testkit -- -D warnings
 
 demo: build
 	bash scripts/demo.sh $(SERVER)

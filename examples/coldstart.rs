@@ -7,10 +7,12 @@
 //! asks `GET /index` and stops the process (its own child, by its handle).
 //! Prints `RESULT median_us=... min_us=... max_us=...`.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
+
+use testkit::client::{self, send_raw};
+use testkit::server::address_from_banner;
 
 const STARTS: usize = 10;
 
@@ -72,27 +74,12 @@ fn first_answer(child: &mut std::process::Child) -> Result<(), String> {
     BufReader::new(stdout)
         .read_line(&mut banner)
         .map_err(|error| error.to_string())?;
-    let address = banner
-        .trim()
-        .strip_prefix("listening on http://")
-        .ok_or(format!("no banner: {banner:?}"))?;
-    let mut stream = TcpStream::connect(address).map_err(|error| error.to_string())?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .map_err(|error| error.to_string())?;
-    stream
-        .write_all(b"GET /index HTTP/1.1\r\nHost: coldstart\r\nConnection: close\r\n\r\n")
-        .map_err(|error| error.to_string())?;
-    let mut answer = Vec::new();
-    stream
-        .read_to_end(&mut answer)
-        .map_err(|error| error.to_string())?;
-    if answer.starts_with(b"HTTP/1.1 200") {
+    let address = address_from_banner(&banner).ok_or(format!("no banner: {banner:?}"))?;
+    let request = client::request("GET", "/index", &["Connection: close"], "");
+    let reply = send_raw(address, request.as_bytes());
+    if reply.status == 200 {
         Ok(())
     } else {
-        Err(format!(
-            "unexpected answer: {}",
-            String::from_utf8_lossy(&answer)
-        ))
+        Err(format!("unexpected answer: {reply:?}"))
     }
 }

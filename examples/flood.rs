@@ -5,41 +5,48 @@
 //!
 //! The server must have the default user (magigo:123456). Loopback only; it
 //! stops by itself. Exits 1 when the server did not answer within 2 s after
-//! the flood, or the token was lost.
+//! the flood, or the token was lost; 2 on bad arguments.
 
-#[path = "../tests/common/flood.rs"]
-mod flood;
-
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use testkit::client::{self, send_raw};
+use testkit::data::MAGIGO_BASIC;
+use testkit::flood;
+
+const USAGE: &str = "usage: flood --address HOST:PORT [--connections N]";
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut address = String::new();
-    let mut connections = 600;
-    for pair in args.chunks(2) {
-        match (pair[0].as_str(), pair.get(1)) {
-            ("--address", Some(value)) => address = value.clone(),
-            ("--connections", Some(value)) => connections = value.parse().unwrap_or(600),
-            _ => {
-                eprintln!("usage: flood --address HOST:PORT [--connections N]");
-                return ExitCode::from(2);
-            }
+    let mut address = None;
+    let mut connections: usize = 600;
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let Some(value) = args.next() else {
+            return usage_error(&format!("{flag} needs a value"));
+        };
+        match flag.as_str() {
+            "--address" => address = Some(value),
+            "--connections" => match value.parse() {
+                Ok(count) if count > 0 => connections = count,
+                _ => {
+                    return usage_error(&format!("--connections: '{value}' is not a count above 0"));
+                }
+            },
+            _ => return usage_error(&format!("unknown argument '{flag}'")),
         }
     }
-    let token = ask(
-        &address,
-        "GET /login HTTP/1.1\r\nAuthorization: Basic bWFnaWdvOjEyMzQ1Ng==\r\nConnection: close\r\n\r\n",
-    );
-    let Some(token) = token
-        .filter(|(status, _)| *status == 200)
-        .map(|(_, body)| body)
-    else {
-        eprintln!("flood: could not log in as magigo before the flood");
-        return ExitCode::FAILURE;
+    let Some(address) = address else {
+        return usage_error("--address is needed");
     };
+
+    let authorization = format!("Authorization: {MAGIGO_BASIC}");
+    let login = client::request("GET", "/login", &[&authorization, "Connection: close"], "");
+    let login = send_raw(&address, login.as_bytes());
+    if login.status != 200 {
+        eprintln!("flood: could not log in as magigo at {address} before the flood");
+        return ExitCode::FAILURE;
+    }
+    let token = login.body;
 
     let report = flood::flood(&address, connections, Duration::from_secs(1));
     println!(
@@ -47,18 +54,19 @@ fn main() -> ExitCode {
         report.opened, report.answered
     );
     let recovery = flood::time_to_answer(&address, Duration::from_secs(10));
-    match recovery {
-        Some(time) => println!(
-            "after closing them all: a new client answered in {:.1}ms",
-            time.as_secs_f64() * 1000.0
-        ),
+    let recovery_ms = recovery.map(|time| format!("{:.1}", time.as_secs_f64() * 1000.0));
+    match &recovery_ms {
+        Some(ms) => println!("after closing them all: a new client answered in {ms}ms"),
         None => println!("after closing them all: no answer to a new client in 10 s"),
     }
-    let check = ask(
-        &address,
-        &format!("GET /test?token={token} HTTP/1.1\r\nConnection: close\r\n\r\n"),
+    let check = client::request(
+        "GET",
+        &format!("/test?token={token}"),
+        &["Connection: close"],
+        "",
     );
-    let token_kept = matches!(&check, Some((200, body)) if body == "data");
+    let check = send_raw(&address, check.as_bytes());
+    let token_kept = check.status == 200 && check.body == "data";
     println!(
         "the token issued before the flood: {}",
         if token_kept { "still data" } else { "lost" }
@@ -67,10 +75,7 @@ fn main() -> ExitCode {
         "RESULT opened={} answered={} recovery_ms={} token_kept={token_kept}",
         report.opened,
         report.answered,
-        recovery.map_or("-".to_string(), |time| format!(
-            "{:.1}",
-            time.as_secs_f64() * 1000.0
-        ))
+        recovery_ms.as_deref().unwrap_or("-"),
     );
     let recovered_in_time = recovery.is_some_and(|time| time <= Duration::from_secs(2));
     if recovered_in_time && token_kept {
@@ -80,14 +85,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// One request on a new connection: (status, body).
-fn ask(address: &str, request: &str) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect(address).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).ok()?;
-    let status = answer.split(' ').nth(1)?.parse().ok()?;
-    let body = answer.split_once("\r\n\r\n")?.1.to_string();
-    Some((status, body))
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("flood: {message}\n{USAGE}");
+    ExitCode::from(2)
 }

@@ -1,4 +1,4 @@
-//! A load generator for token-server, std only: N keep-alive clients on threads,
+//! A load generator for token-server: N keep-alive clients on threads,
 //! each sending requests back to back for a while, every answer checked.
 //!
 //!     cargo run --release --example load -- --address 127.0.0.1:5000 \
@@ -27,12 +27,15 @@
 //! got no answer at all. Traffic goes only to the address given, which should be
 //! on loopback; the run stops by itself after `--seconds`.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::process::ExitCode;
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use testkit::client::Connection;
+use testkit::process;
 
 struct Options {
     address: String,
@@ -69,7 +72,10 @@ fn main() -> ExitCode {
     if let [flag, count] = args.as_slice()
         && flag == "--print-user-args"
     {
-        let count: usize = count.parse().unwrap_or(0);
+        let Ok(count) = count.parse::<usize>() else {
+            eprintln!("load: --print-user-args: '{count}' is not a count");
+            return ExitCode::from(2);
+        };
         let users: Vec<String> = (0..count)
             .map(|i| format!("--user load{i}:pw{i}"))
             .collect();
@@ -149,7 +155,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
 /// Runs one burst: all clients connect at the same instant and send requests
 /// back to back until the time is up. Returns false when anything went wrong.
 fn run_burst(options: &Options) -> bool {
-    let rss_before = options.pid.and_then(rss_kib);
+    let rss_before = options.pid.and_then(process::rss_kib);
     let barrier = Arc::new(Barrier::new(options.clients + 1));
     let duration = Duration::from_secs_f64(options.seconds);
     let handles: Vec<_> = (0..options.clients)
@@ -180,7 +186,7 @@ fn run_burst(options: &Options) -> bool {
         .map(|handle| handle.join().unwrap_or_default())
         .collect();
     let elapsed = started.elapsed().as_secs_f64();
-    let rss_after = options.pid.and_then(rss_kib);
+    let rss_after = options.pid.and_then(process::rss_kib);
 
     let mut latencies: Vec<u32> = reports
         .iter()
@@ -272,17 +278,17 @@ fn run_client(index: usize, address: &str, mix: Mix, bare: bool, run: &Run) -> C
     let user = format!("load{index}");
     let basic = format!(
         "Authorization: Basic {}",
-        base64_encode(format!("{user}:pw{index}").as_bytes())
+        STANDARD.encode(format!("{user}:pw{index}"))
     );
     let wrong_basic = format!(
         "Authorization: Basic {}",
-        base64_encode(format!("{user}:wrong").as_bytes())
+        STANDARD.encode(format!("{user}:wrong"))
     );
     let mut connection: Option<Connection> = None;
     // A bare server issues no tokens; it gets a made-up one of a real token's
     // length, so that both servers read the same number of bytes.
     let mut token = if bare {
-        base64_encode(format!("{user}:0.6314564226320001:1795772670.45").as_bytes())
+        STANDARD.encode(format!("{user}:0.6314564226320001:1795772670.45"))
     } else {
         String::new()
     };
@@ -312,7 +318,7 @@ fn run_client(index: usize, address: &str, mix: Mix, bare: bool, run: &Run) -> C
         let sent_at = Instant::now();
         let stream = match connection.as_mut() {
             Some(stream) => stream,
-            None => match Connection::open(address, deadline) {
+            None => match open(address, deadline) {
                 Ok(stream) => connection.insert(stream),
                 Err(error) => {
                     report.dropped += 1;
@@ -324,7 +330,7 @@ fn run_client(index: usize, address: &str, mix: Mix, bare: bool, run: &Run) -> C
                 }
             },
         };
-        let answer = match stream.exchange(&request) {
+        let answer = match exchange(stream, &request) {
             Ok(answer) => answer,
             Err(error) => {
                 connection = None;
@@ -381,72 +387,27 @@ fn get(target: &str, header: &str) -> String {
     format!("GET {target} HTTP/1.1\r\nHost: load\r\n{header}\r\n")
 }
 
-/// A keep-alive connection: send a request, read exactly one answer.
-struct Connection {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
+/// Opens a keep-alive connection that waits for answers until a little after
+/// the end of the run: a client that is starved waits, and the report shows it.
+fn open(address: &str, deadline: Instant) -> std::io::Result<Connection> {
+    let wait = deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(2);
+    Connection::open(address, wait)
 }
 
-impl Connection {
-    fn open(address: &str, deadline: Instant) -> std::io::Result<Connection> {
-        let stream = TcpStream::connect(address)?;
-        stream.set_nodelay(true)?;
-        // Wait for an answer until a little after the end of the run: a client
-        // that is starved waits, and the report shows it.
-        let wait = deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(2);
-        stream.set_read_timeout(Some(wait))?;
-        Ok(Connection {
-            reader: BufReader::new(stream.try_clone()?),
-            writer: stream,
-        })
+/// Sends one request and reads its answer: (status, body). An answer after
+/// which the server closes the connection counts as a dropped connection.
+fn exchange(connection: &mut Connection, request: &str) -> std::io::Result<(u16, String)> {
+    let reply = connection.exchange(request.as_bytes())?;
+    if reply.says_close() {
+        return Err(std::io::Error::other("the server closed the connection"));
     }
-
-    /// Returns (status, body).
-    fn exchange(&mut self, request: &str) -> std::io::Result<(u16, String)> {
-        self.writer.write_all(request.as_bytes())?;
-        let mut line = String::new();
-        if self.reader.read_line(&mut line)? == 0 {
-            return Err(std::io::Error::other("closed by the server"));
-        }
-        let status = line
-            .split(' ')
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .unwrap_or(0);
-        let mut content_length = 0usize;
-        let mut closes = false;
-        loop {
-            line.clear();
-            if self.reader.read_line(&mut line)? == 0 {
-                return Err(std::io::Error::other("closed in the headers"));
-            }
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    content_length = value.trim().parse().unwrap_or(0);
-                }
-                if name.eq_ignore_ascii_case("connection")
-                    && value.trim().eq_ignore_ascii_case("close")
-                {
-                    closes = true;
-                }
-            }
-        }
-        let mut body = vec![0; content_length];
-        self.reader.read_exact(&mut body)?;
-        if closes {
-            return Err(std::io::Error::other("the server closed the connection"));
-        }
-        Ok((status, String::from_utf8_lossy(&body).into_owned()))
-    }
+    Ok((reply.status, reply.body))
 }
 
-/// True when `body` is base64 of `USER:RANDOM:EXPIRY`.
+/// True when `body` is base64 of `USER:RANDOM:EXPIRY`. Checked here, apart from
+/// token-server's own `token::decode`, so that a bug there cannot hide here.
 fn is_token_of(body: &str, user: &str) -> bool {
-    let Some(decoded) = base64_decode(body) else {
+    let Ok(decoded) = STANDARD.decode(body) else {
         return false;
     };
     let text = String::from_utf8_lossy(&decoded);
@@ -461,58 +422,10 @@ fn is_token_of(body: &str, user: &str) -> bool {
         && parts.next().is_none()
 }
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-// The example is std only, so base64 is done by hand here.
-fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim_end_matches('=');
-    let mut bits = 0u32;
-    let mut count = 0;
-    let mut out = Vec::new();
-    for byte in text.bytes() {
-        let value = ALPHABET.iter().position(|&c| c == byte)? as u32;
-        bits = (bits << 6) | value;
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push((bits >> count) as u8);
-            bits &= (1 << count) - 1;
-        }
-    }
-    Some(out)
-}
-
 fn percentile(sorted: &[u32], percent: f64) -> u32 {
     if sorted.is_empty() {
         return 0;
     }
     let rank = (percent / 100.0 * (sorted.len() - 1) as f64).round() as usize;
     sorted[rank.min(sorted.len() - 1)]
-}
-
-/// The resident memory of process `pid`, from /proc (Linux).
-fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }

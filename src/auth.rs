@@ -141,16 +141,13 @@ fn field_values<'a>(fields: &'a [(String, String)], names: &[&str]) -> Vec<&'a s
 #[cfg(test)]
 mod tests {
     use super::*;
+    use testkit::data::{MAGIGO_BASIC, basic};
 
     fn credentials(user: &str, password: &str) -> Credentials {
         Credentials {
             user: user.into(),
             password: password.into(),
         }
-    }
-
-    fn basic(user_colon_password: &str) -> String {
-        format!("Basic {}", STANDARD.encode(user_colon_password))
     }
 
     fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -163,7 +160,7 @@ mod tests {
     #[test]
     fn basic_credentials_ok() {
         assert_eq!(
-            basic_credentials("Basic bWFnaWdvOjEyMzQ1Ng=="),
+            basic_credentials(MAGIGO_BASIC),
             Some(credentials("magigo", "123456"))
         );
     }
@@ -171,7 +168,7 @@ mod tests {
     #[test]
     fn basic_credentials_scheme_in_any_case() {
         assert_eq!(
-            basic_credentials("bAsIc bWFnaWdvOjEyMzQ1Ng=="),
+            basic_credentials(&MAGIGO_BASIC.replace("Basic", "bAsIc")),
             Some(credentials("magigo", "123456"))
         );
     }
@@ -218,7 +215,10 @@ mod tests {
 
     #[test]
     fn basic_credentials_other_scheme() {
-        assert_eq!(basic_credentials("Bearer bWFnaWdvOjEyMzQ1Ng=="), None);
+        assert_eq!(
+            basic_credentials(&MAGIGO_BASIC.replace("Basic", "Bearer")),
+            None
+        );
     }
 
     #[test]

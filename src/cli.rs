@@ -50,18 +50,28 @@ pub enum Command {
     Version,
 }
 
+/// The defaults: what `token-server` with no arguments does.
+impl Default for Config {
+    fn default() -> Config {
+        let (name, password) = DEFAULT_USER;
+        Config {
+            host: "127.0.0.1".to_string(),
+            // Flask's port.
+            port: 5000,
+            ttl_seconds: 7200,
+            // Apache's KeepAliveTimeout.
+            idle_timeout_seconds: 5,
+            users: vec![(name.to_string(), password.to_string())],
+            default_users: true,
+            verbosity: Verbosity::Normal,
+        }
+    }
+}
+
 /// Reads the arguments after the program name. `Err` is a one-line message.
 pub fn parse(args: &[String]) -> Result<Command, String> {
-    let mut config = Config {
-        host: "127.0.0.1".to_string(),
-        port: 5000,
-        ttl_seconds: 7200,
-        // Apache's KeepAliveTimeout.
-        idle_timeout_seconds: 5,
-        users: Vec::new(),
-        default_users: true,
-        verbosity: Verbosity::Normal,
-    };
+    let mut config = Config::default();
+    let mut users = Vec::new();
     let mut quiet = false;
     let mut verbose = false;
     let mut args = args.iter();
@@ -93,10 +103,10 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "--idle-timeout" => config.idle_timeout_seconds = parse_seconds(flag, &value()?)?,
             "--user" => {
                 let user = parse_user(&value()?)?;
-                if config.users.iter().any(|(name, _)| *name == user.0) {
+                if users.iter().any(|(name, _)| *name == user.0) {
                     return Err(format!("--user: user '{}' is given twice", user.0));
                 }
-                config.users.push(user);
+                users.push(user);
             }
             _ => return Err(format!("unknown argument '{arg}'")),
         }
@@ -107,10 +117,9 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         (false, true) => Verbosity::Verbose,
         (false, false) => Verbosity::Normal,
     };
-    if config.users.is_empty() {
-        let (name, password) = DEFAULT_USER;
-        config.users.push((name.to_string(), password.to_string()));
-    } else {
+    // The default user is there only when no user is given.
+    if !users.is_empty() {
+        config.users = users;
         config.default_users = false;
     }
     Ok(Command::Run(config))

@@ -201,7 +201,7 @@ mod tests {
     fn header_lines_cut_authorization_to_scheme() {
         let headers = vec![
             Header::from_bytes("Host", "127.0.0.1:5000").unwrap(),
-            Header::from_bytes("Authorization", "Basic bWFnaWdvOjEyMzQ1Ng==").unwrap(),
+            Header::from_bytes("Authorization", testkit::data::MAGIGO_BASIC).unwrap(),
         ];
         assert_eq!(
             header_lines(&headers),

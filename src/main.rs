@@ -9,7 +9,6 @@ use std::time::Duration;
 use token_server::cli::{self, Command, Config};
 use token_server::routes::App;
 use token_server::server;
-use token_server::users::Users;
 
 fn main() -> ExitCode {
     let mut args = Vec::new();
@@ -61,17 +60,7 @@ fn run(config: Config) -> Result<(), String> {
     let _ = stdout.flush();
     drop(stdout);
 
-    let example_credentials = if config.default_users {
-        let (name, password) = cli::DEFAULT_USER;
-        format!("{name}:{password}")
-    } else {
-        "NAME:PASSWORD".to_string()
-    };
-    let mut app = App {
-        users: Users::new(config.users, f64::from(config.ttl_seconds)),
-        address,
-        example_credentials,
-    };
+    let mut app = App::new(&config, address);
     let error = server::serve(&server, &mut app, config.verbosity);
     Err(format!("stopped listening on {address}: {error}"))
 }

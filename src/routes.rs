@@ -7,6 +7,7 @@ use tiny_http::{Method, Request};
 
 use crate::answer::Answer;
 use crate::auth::{self, CredentialsInput, TokenInput};
+use crate::cli::{self, Config};
 use crate::users::{TokenProblem, Users};
 
 /// The largest request body read, in bytes; a larger one is answered 413.
@@ -29,6 +30,23 @@ pub struct App {
     /// What the usage page puts after `curl -u`: the real default credentials,
     /// or `NAME:PASSWORD` when users were given on the command line.
     pub example_credentials: String,
+}
+
+impl App {
+    /// The state of a server started with `config`, listening on `address`.
+    pub fn new(config: &Config, address: SocketAddr) -> App {
+        let example_credentials = if config.default_users {
+            let (name, password) = cli::DEFAULT_USER;
+            format!("{name}:{password}")
+        } else {
+            "NAME:PASSWORD".to_string()
+        };
+        App {
+            users: Users::new(config.users.clone(), f64::from(config.ttl_seconds)),
+            address,
+            example_credentials,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -45,13 +45,12 @@ pub fn decode(token: &str) -> Option<Claims> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const TUTORIAL_TOKEN: &str = "bWFnaWdvOjAuNjMxNDU2NDIyNjMyOjE0NzI0NTA1MDAuMzQ=";
+    use testkit::data::{TUTORIAL_TOKEN, TUTORIAL_TOKEN_TEXT};
 
     #[test]
     fn decode_tutorial_example() {
         let text = STANDARD.decode(TUTORIAL_TOKEN).unwrap();
-        assert_eq!(text, b"magigo:0.631456422632:1472450500.34");
+        assert_eq!(text, TUTORIAL_TOKEN_TEXT.as_bytes());
         let claims = decode(TUTORIAL_TOKEN).unwrap();
         assert_eq!(claims.user, "magigo");
         assert_eq!(claims.expires_at, 1472450500.34);

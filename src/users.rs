@@ -133,8 +133,7 @@ fn same_secret(given: &str, expected: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const TUTORIAL_TOKEN: &str = "bWFnaWdvOjAuNjMxNDU2NDIyNjMyOjE0NzI0NTA1MDAuMzQ=";
+    use testkit::data::TUTORIAL_TOKEN;
 
     fn tutorial_users() -> Users {
         Users::new(vec![("magigo".into(), "123456".into())], 7200.0)

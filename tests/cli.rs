@@ -1,11 +1,11 @@
 //! The command line of the real binary: banner, exit statuses, error lines.
 
-mod common;
-
 use std::net::TcpListener;
 use std::process::{Command, Output};
 
-use common::{BINARY, Running};
+use testkit::server::Running;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_token-server");
 
 fn run(args: &[&str]) -> Output {
     Command::new(BINARY)
@@ -16,7 +16,7 @@ fn run(args: &[&str]) -> Output {
 
 #[test]
 fn banner_is_the_first_line_with_the_real_port() {
-    let server = Running::start(&[]);
+    let server = Running::start(BINARY, &[]);
     let (host, port) = server.address.rsplit_once(':').unwrap();
     assert_eq!(host, "127.0.0.1");
     assert_ne!(port.parse::<u16>().unwrap(), 0);

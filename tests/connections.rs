@@ -1,8 +1,6 @@
 //! Connections: idle timeout, keep-alive fairness, floods. Loopback only, each
 //! bounded in count and time.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
@@ -10,8 +8,11 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::flood::{FloodReport, flood, time_to_answer};
-use common::{BINARY, Running};
+use testkit::flood::{FloodReport, flood, time_to_answer};
+use testkit::process::open_files_limits;
+use testkit::server::Running;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_token-server");
 
 /// A connection to `server` that waits up to 10 s for the server, far longer
 /// than the 1 s idle timeout the tests below give it.
@@ -25,7 +26,7 @@ fn patient_connection(server: &Running) -> TcpStream {
 
 #[test]
 fn silent_connection_is_closed_after_idle_timeout() {
-    let server = Running::start(&["--idle-timeout", "1"]);
+    let server = Running::start(BINARY, &["--idle-timeout", "1"]);
     let mut stream = patient_connection(&server);
     let started = Instant::now();
     let mut buffer = [0u8; 64];
@@ -46,7 +47,7 @@ fn silent_connection_is_closed_after_idle_timeout() {
 
 #[test]
 fn keep_alive_connection_is_closed_after_idle_timeout() {
-    let server = Running::start(&["--idle-timeout", "1"]);
+    let server = Running::start(BINARY, &["--idle-timeout", "1"]);
     let mut stream = patient_connection(&server);
     stream
         .write_all(b"GET /index HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -124,7 +125,7 @@ fn sixty_four_keep_alive_clients_at_once_all_get_answers() {
     // itself is pinned down, without sockets, by the unit test at the bottom of
     // vendor/tiny_http/src/util/task_pool.rs (`make test` runs it).
     for server_number in 1..=2 {
-        let server = Running::start(&["--quiet"]);
+        let server = Running::start(BINARY, &["--quiet"]);
         for burst in 1..=2 {
             let answered = keep_alive_burst(&server.address, CLIENTS);
             assert_eq!(
@@ -135,16 +136,6 @@ fn sixty_four_keep_alive_clients_at_once_all_get_answers() {
     }
 }
 
-fn open_files_limits(pid: u32) -> (String, String) {
-    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
-    let line = limits
-        .lines()
-        .find(|line| line.starts_with("Max open files"))
-        .unwrap();
-    let fields: Vec<&str> = line.split_whitespace().collect();
-    (fields[3].to_string(), fields[4].to_string())
-}
-
 fn start_with_ulimit(ulimit: &str) -> Running {
     let script = format!("ulimit {ulimit} && exec \"$0\" --port 0 --quiet");
     Running::start_command(Command::new("sh").arg("-c").arg(script).arg(BINARY))
@@ -153,7 +144,7 @@ fn start_with_ulimit(ulimit: &str) -> Running {
 #[test]
 fn soft_open_files_limit_is_raised_to_hard_limit() {
     let server = start_with_ulimit("-Sn 256");
-    let (soft, hard) = open_files_limits(server.pid());
+    let (soft, hard) = open_files_limits(server.pid()).expect("/proc/PID/limits");
     assert_eq!(soft, hard);
 }
 
@@ -212,7 +203,7 @@ fn flood_under_hard_limit_256_is_waited_out() {
 /// the request loop.
 #[test]
 fn slow_body_does_not_hold_up_other_clients() {
-    let server = Running::start(&["--idle-timeout", "10", "--quiet"]);
+    let server = Running::start(BINARY, &["--idle-timeout", "10", "--quiet"]);
     let form = "POST /login HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n";
     let stalled_heads = [
         format!("{form}Content-Length: 5000\r\n\r\nusername="),

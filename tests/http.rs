@@ -1,12 +1,14 @@
 //! The real binary on a free port, over real sockets.
 
-mod common;
+use testkit::client::send_raw;
+use testkit::data::MAGIGO_BASIC;
+use testkit::server::Running;
 
-use common::{Running, send_raw};
+const BINARY: &str = env!("CARGO_BIN_EXE_token-server");
 
 #[test]
 fn readme_curl_session() {
-    let server = Running::start(&[]);
+    let server = Running::start(BINARY, &[]);
     let token = server.login();
     let reply = server.get(&format!("/test?token={token}"));
     assert_eq!((reply.status, reply.body.as_str()), (200, "data"));
@@ -27,7 +29,7 @@ fn readme_curl_session() {
 
 #[test]
 fn login_answer_headers_over_the_wire() {
-    let server = Running::start(&[]);
+    let server = Running::start(BINARY, &[]);
     let reply = server.request(
         "POST",
         "/login",
@@ -46,7 +48,7 @@ fn login_answer_headers_over_the_wire() {
 
 #[test]
 fn head_answers_as_get_without_body() {
-    let server = Running::start(&[]);
+    let server = Running::start(BINARY, &[]);
     let reply = server.request("HEAD", "/index", &[], "");
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("Content-Length"), Some("5"));
@@ -55,7 +57,7 @@ fn head_answers_as_get_without_body() {
 
 #[test]
 fn usage_page_shows_real_address() {
-    let server = Running::start(&[]);
+    let server = Running::start(BINARY, &[]);
     let reply = server.get("/");
     assert_eq!(reply.status, 200);
     let login_line = format!(
@@ -67,13 +69,13 @@ fn usage_page_shows_real_address() {
 
 #[test]
 fn users_and_ttl_from_command_line() {
-    let server = Running::start(&["--user", "ann:pa:ss", "--ttl", "60"]);
+    let server = Running::start(BINARY, &["--user", "ann:pa:ss", "--ttl", "60"]);
     let reply = server.request("GET", "/login", &["Authorization: Basic YW5uOnBhOnNz"], "");
     assert_eq!(reply.status, 200, "ann:pa:ss");
     let magigo = server.request(
         "GET",
         "/login",
-        &["Authorization: Basic bWFnaWdvOjEyMzQ1Ng=="],
+        &[&format!("Authorization: {MAGIGO_BASIC}")],
         "",
     );
     assert_eq!(
@@ -84,7 +86,7 @@ fn users_and_ttl_from_command_line() {
 
 #[test]
 fn malformed_raw_requests_do_not_stop_the_server() {
-    let server = Running::start(&[]);
+    let server = Running::start(BINARY, &[]);
     let token = server.login();
     let garbage: [&[u8]; 7] = [
         b"garbage\r\n\r\n",
@@ -114,7 +116,7 @@ fn malformed_raw_requests_do_not_stop_the_server() {
 
 #[test]
 fn huge_declared_body_is_413_and_the_server_lives() {
-    let server = Running::start(&[]);
+    let server = Running::start(BINARY, &[]);
     for length in [
         "9000",
         "99999999999",
@@ -138,7 +140,7 @@ fn huge_declared_body_is_413_and_the_server_lives() {
 
 #[test]
 fn log_shows_stars_never_the_token() {
-    let server = Running::start(&[]);
+    let server = Running::start(BINARY, &[]);
     let token = server.login();
     server.get(&format!("/test?token={token}"));
     let log = server.wait_for_stderr("GET /test?token=*** 200 ");
@@ -161,7 +163,7 @@ fn log_shows_stars_never_the_token() {
 
 #[test]
 fn log_says_why_a_token_was_refused() {
-    let server = Running::start(&[]);
+    let server = Running::start(BINARY, &[]);
     server.get("/test");
     let log = server.wait_for_stderr("(no token)");
     assert!(
@@ -172,17 +174,20 @@ fn log_says_why_a_token_was_refused() {
 
 #[test]
 fn verbose_log_cuts_authorization_to_its_scheme() {
-    let server = Running::start(&["--verbose"]);
+    let server = Running::start(BINARY, &["--verbose"]);
     server.login();
     let log = server.wait_for_stderr("Authorization: Basic ***");
     assert!(log.contains("    Authorization: Basic ***"), "{log}");
-    assert!(!log.contains("bWFnaWdvOjEyMzQ1Ng=="), "{log}");
+    assert!(
+        !log.contains(MAGIGO_BASIC.trim_start_matches("Basic ")),
+        "{log}"
+    );
     assert!(log.contains("    Host: "), "{log}");
 }
 
 #[test]
 fn quiet_logs_nothing_per_request() {
-    let server = Running::start(&["--quiet"]);
+    let server = Running::start(BINARY, &["--quiet"]);
     server.login();
     server.get("/index");
     // A server that logs would have written by the time a later request is answered.
@@ -194,7 +199,7 @@ fn quiet_logs_nothing_per_request() {
 #[test]
 fn unparsable_request_gets_plain_text_400() {
     // tiny_http answers these itself, before token-server sees a request.
-    let server = Running::start(&[]);
+    let server = Running::start(BINARY, &[]);
     let reply = send_raw(&server.address, b"garbage\r\n\r\n");
     assert_eq!((reply.status, reply.body.as_str()), (400, "bad request"));
     assert_eq!(

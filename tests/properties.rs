@@ -4,22 +4,19 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use proptest::prelude::*;
+use testkit::data::{PASSWORD, USER};
 use tiny_http::{Header, Method, TestRequest};
+use token_server::cli::Config;
 use token_server::routes::{App, respond};
-use token_server::users::Users;
 
 const SPEC_STATUSES: [u16; 6] = [200, 400, 401, 404, 405, 413];
 const NOW: f64 = 1_800_000_000.0;
 
 fn app() -> App {
-    let mut users = Users::new(vec![("magigo".into(), "123456".into())], 7200.0);
+    let mut app = App::new(&Config::default(), "127.0.0.1:5000".parse().unwrap());
     // Give magigo a current token, so that the "is it the current one" check runs.
-    users.login("magigo", "123456", NOW);
-    App {
-        users,
-        address: "127.0.0.1:5000".parse().unwrap(),
-        example_credentials: "magigo:123456".into(),
-    }
+    app.users.login(USER, PASSWORD, NOW);
+    app
 }
 
 fn status_of(request: TestRequest) -> u16 {

@@ -10,11 +10,10 @@ use tiny_http::{Header, Method, TestRequest};
 
 use super::*;
 use crate::token;
+use testkit::data::{MAGIGO_BASIC, TUTORIAL_TOKEN};
 
 /// Some instant in 2027, as Unix seconds.
 const NOW: f64 = 1_800_000_000.0;
-const TUTORIAL_TOKEN: &str = "bWFnaWdvOjAuNjMxNDU2NDIyNjMyOjE0NzI0NTA1MDAuMzQ=";
-const MAGIGO_BASIC: &str = "Basic bWFnaWdvOjEyMzQ1Ng==";
 const FORM: &str = "application/x-www-form-urlencoded";
 
 /// What a client would see of an answer.
@@ -33,12 +32,10 @@ impl Seen {
     }
 }
 
-fn app() -> App {
-    App {
-        users: Users::new(vec![("magigo".into(), "123456".into())], 7200.0),
-        address: "127.0.0.1:5000".parse().unwrap(),
-        example_credentials: "magigo:123456".into(),
-    }
+/// A server with the defaults (the tutorial's user, a two-hour ttl), as
+/// `make run` starts it.
+pub(crate) fn app() -> App {
+    App::new(&Config::default(), "127.0.0.1:5000".parse().unwrap())
 }
 
 fn get(path: &str) -> TestRequest {
@@ -62,8 +59,7 @@ fn bearer(token: &str) -> Header {
 }
 
 fn basic(user_colon_password: &str) -> Header {
-    let encoded = STANDARD.encode(user_colon_password);
-    header("Authorization", &format!("Basic {encoded}"))
+    header("Authorization", &testkit::data::basic(user_colon_password))
 }
 
 fn call_at(app: &mut App, request: TestRequest, now: f64) -> Seen {
@@ -254,7 +250,10 @@ fn login_scheme_name_in_any_case() {
     let mut app = app();
     let seen = call(
         &mut app,
-        get("/login").with_header(header("Authorization", "BASIC bWFnaWdvOjEyMzQ1Ng==")),
+        get("/login").with_header(header(
+            "Authorization",
+            &MAGIGO_BASIC.replace("Basic", "BASIC"),
+        )),
     );
     assert_eq!(seen.status, 200);
 }

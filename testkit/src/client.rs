@@ -1,0 +1,252 @@
+//! A raw HTTP/1.1 client. Requests go out byte for byte as given, and answers
+//! are parsed as they come off the socket, so a test sees exactly what a
+//! client sees, malformed requests included.
+
+use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+/// How long [`send_raw`] waits for the server: far longer than any answer
+/// takes, short enough that a hung server fails the test instead of hanging it.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// An answer as it came off the socket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// 0 when nothing came back that looked like an HTTP answer.
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    /// The value of the first header of this name (in any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(field, _)| field.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// True when the answer says the server closes the connection after it.
+    pub fn says_close(&self) -> bool {
+        self.header("Connection")
+            .is_some_and(|value| value.eq_ignore_ascii_case("close"))
+    }
+}
+
+/// The text of a request: `METHOD TARGET HTTP/1.1`, a `Host` header, the given
+/// header lines (`"Authorization: Basic ..."`), and the body with its
+/// `Content-Length` when there is one.
+pub fn request(method: &str, target: &str, headers: &[&str], body: &str) -> String {
+    let mut raw = format!("{method} {target} HTTP/1.1\r\nHost: test\r\n");
+    for header in headers {
+        raw.push_str(header);
+        raw.push_str("\r\n");
+    }
+    if !body.is_empty() {
+        raw.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    raw.push_str("\r\n");
+    raw.push_str(body);
+    raw
+}
+
+/// `GET TARGET` as [`request`] writes it.
+pub fn get(target: &str) -> String {
+    request("GET", target, &[], "")
+}
+
+/// Writes `raw` on a new connection, reads until the server closes it (or
+/// [`PATIENCE`] runs out), and parses the first answer.
+pub fn send_raw(address: &str, raw: &[u8]) -> Reply {
+    parse_reply(&send_raw_bytes(address, raw))
+}
+
+/// As [`send_raw`], but everything that came back, unparsed: for a test that
+/// counts answers.
+pub fn send_raw_bytes(address: &str, raw: &[u8]) -> Vec<u8> {
+    let Ok(mut connection) = Connection::open(address, PATIENCE) else {
+        return Vec::new();
+    };
+    // A write cut short by the server closing early still leaves its answer
+    // to read.
+    let _ = connection.send(raw);
+    connection.rest()
+}
+
+/// Parses one HTTP answer: status line, headers, and the body to the end of
+/// `answer` (or to its `Content-Length`, when there is one).
+pub fn parse_reply(answer: &[u8]) -> Reply {
+    let text = String::from_utf8_lossy(answer);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap_or("")
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.to_string(), value.trim().to_string()))
+        .collect();
+    let mut reply = Reply {
+        status,
+        headers,
+        body: body.to_string(),
+    };
+    if let Some(length) = reply
+        .header("Content-Length")
+        .and_then(|length| length.parse::<usize>().ok())
+        && length < reply.body.len()
+    {
+        reply.body.truncate(length);
+    }
+    reply
+}
+
+/// One connection, kept open: send requests, read answers one at a time.
+pub struct Connection {
+    reader: BufReader<TcpStream>,
+}
+
+impl Connection {
+    /// Connects, with `timeout` as the longest wait for the connection and for
+    /// any read.
+    pub fn open(address: impl ToSocketAddrs, timeout: Duration) -> io::Result<Connection> {
+        let address = address
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| io::Error::new(ErrorKind::InvalidInput, "no address"))?;
+        let stream = TcpStream::connect_timeout(&address, timeout)?;
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(timeout))?;
+        Ok(Connection {
+            reader: BufReader::new(stream),
+        })
+    }
+
+    /// The socket itself, for what this type does not do (a half close, a
+    /// different timeout).
+    pub fn stream(&self) -> &TcpStream {
+        self.reader.get_ref()
+    }
+
+    /// Writes `raw` as it is.
+    pub fn send(&mut self, raw: &[u8]) -> io::Result<()> {
+        self.reader.get_mut().write_all(raw)
+    }
+
+    /// Sends `raw`, then reads one answer.
+    pub fn exchange(&mut self, raw: &[u8]) -> io::Result<Reply> {
+        self.send(raw)?;
+        self.read_reply()
+    }
+
+    /// Reads exactly one answer, its body framed by `Content-Length` (token-
+    /// server always sends one). An error when the server closes first.
+    pub fn read_reply(&mut self) -> io::Result<Reply> {
+        self.read_reply_framed(true)
+    }
+
+    /// Reads one answer to a HEAD request: its head only, whatever its
+    /// `Content-Length` says.
+    pub fn read_head_reply(&mut self) -> io::Result<Reply> {
+        self.read_reply_framed(false)
+    }
+
+    fn read_reply_framed(&mut self, with_body: bool) -> io::Result<Reply> {
+        let mut head = Vec::new();
+        loop {
+            let mut line = Vec::new();
+            if self.reader.read_until(b'\n', &mut line)? == 0 {
+                return Err(io::Error::new(
+                    ErrorKind::UnexpectedEof,
+                    "the server closed the connection before a whole answer",
+                ));
+            }
+            head.extend_from_slice(&line);
+            if line == b"\r\n" {
+                break;
+            }
+        }
+        let mut reply = parse_reply(&head);
+        let length = reply
+            .header("Content-Length")
+            .and_then(|length| length.parse::<usize>().ok())
+            .unwrap_or(0);
+        if with_body {
+            let mut body = vec![0; length];
+            self.reader.read_exact(&mut body)?;
+            reply.body = String::from_utf8_lossy(&body).into_owned();
+        }
+        Ok(reply)
+    }
+
+    /// Everything still to come until the server closes the connection (or the
+    /// read timeout passes). A reset counts as a close.
+    pub fn rest(&mut self) -> Vec<u8> {
+        let mut rest = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            match self.reader.read(&mut chunk) {
+                Ok(0) | Err(_) => return rest,
+                Ok(read) => rest.extend_from_slice(&chunk[..read]),
+            }
+        }
+    }
+
+    /// True when the server has closed the connection: a read ends (EOF or a
+    /// reset) without data within the read timeout.
+    pub fn is_closed_by_server(&mut self) -> bool {
+        let mut byte = [0u8; 1];
+        match self.reader.read(&mut byte) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(error) => !matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        }
+    }
+
+    /// Closes the sending half: the server reads end-of-file after the bytes
+    /// already sent.
+    pub fn close_sending(&self) -> io::Result<()> {
+        self.stream().shutdown(Shutdown::Write)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_reply_reads_status_headers_and_body() {
+        let reply = parse_reply(
+            b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 5\r\nWWW-Authenticate: Basic x\r\n\r\nerror",
+        );
+        assert_eq!(reply.status, 401);
+        assert_eq!(reply.header("www-authenticate"), Some("Basic x"));
+        assert_eq!(reply.body, "error");
+    }
+
+    #[test]
+    fn parse_reply_stops_at_content_length() {
+        let reply =
+            parse_reply(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n");
+        assert_eq!(reply.body, "ok");
+    }
+
+    #[test]
+    fn parse_reply_of_nothing_is_status_0() {
+        assert_eq!(parse_reply(b"").status, 0);
+    }
+
+    #[test]
+    fn request_has_host_and_content_length() {
+        assert_eq!(
+            request("POST", "/login", &["A: b"], "x=1"),
+            "POST /login HTTP/1.1\r\nHost: test\r\nA: b\r\nContent-Length: 3\r\n\r\nx=1"
+        );
+    }
+}

@@ -1,0 +1,180 @@
+//! A token-server process on a free port: started, its address read from its
+//! banner, its stderr collected, and stopped (by its own handle) when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::client::{self, Reply};
+use crate::data::MAGIGO_BASIC;
+
+/// The first line token-server (and `examples/bare.rs`) prints once it listens.
+pub const BANNER_PREFIX: &str = "listening on http://";
+
+/// The `HOST:PORT` of a banner line, `listening on http://HOST:PORT`.
+pub fn address_from_banner(line: &str) -> Option<&str> {
+    line.trim_end().strip_prefix(BANNER_PREFIX)
+}
+
+/// A running server process.
+pub struct Running {
+    child: Child,
+    /// `HOST:PORT`, read from the banner.
+    pub address: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Running {
+    /// Starts `BINARY --port 0 ARGS...` and waits for its banner.
+    pub fn start(binary: &str, args: &[&str]) -> Running {
+        Running::start_command(Command::new(binary).arg("--port").arg("0").args(args))
+    }
+
+    /// Starts any command that runs a server (say, under `sh -c 'ulimit ...'`)
+    /// and waits for its banner; stderr is collected as it comes.
+    pub fn start_command(command: &mut Command) -> Running {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the server");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let collected = Arc::clone(&stderr);
+        let mut stderr_pipe = BufReader::new(child.stderr.take().expect("stderr is piped"));
+        thread::spawn(move || {
+            let mut line = String::new();
+            while stderr_pipe.read_line(&mut line).unwrap_or(0) > 0 {
+                collected.lock().expect("not poisoned").push_str(&line);
+                line.clear();
+            }
+        });
+        let address = match wait_for_banner(&mut child) {
+            Some(address) => address,
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                thread::sleep(Duration::from_millis(100));
+                panic!(
+                    "no banner; stderr: {}",
+                    stderr.lock().expect("not poisoned")
+                );
+            }
+        };
+        Running {
+            child,
+            address,
+            stderr,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Everything the server has written on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().expect("not poisoned").clone()
+    }
+
+    /// Waits (up to 5 s) until stderr contains `text`, and returns all of it:
+    /// a request's log line is written just after its answer, so it can lag.
+    pub fn wait_for_stderr(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let stderr = self.stderr();
+            if stderr.contains(text) || Instant::now() > deadline {
+                return stderr;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// True while the process has not exited.
+    pub fn is_alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Sends the signal `name` (`INT`, `TERM`) to the process.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -s {name} {}", self.pid()))
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -s {name} failed");
+    }
+
+    /// Waits up to `limit` for the process to exit; `None` if it did not.
+    pub fn wait_for_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        None
+    }
+
+    /// `GET TARGET` on a new connection, which it closes.
+    pub fn get(&self, target: &str) -> Reply {
+        self.request("GET", target, &[], "")
+    }
+
+    /// One request on a new connection, which it closes: `headers` are whole
+    /// lines such as `"Authorization: Basic ..."`.
+    pub fn request(&self, method: &str, target: &str, headers: &[&str], body: &str) -> Reply {
+        let mut headers = headers.to_vec();
+        headers.push("Connection: close");
+        let raw = client::request(method, target, &headers, body);
+        client::send_raw(&self.address, raw.as_bytes())
+    }
+
+    /// Logs in as the tutorial's user and returns the token.
+    pub fn login(&self) -> String {
+        let authorization = format!("Authorization: {MAGIGO_BASIC}");
+        let reply = self.request("GET", "/login", &[&authorization], "");
+        assert_eq!(reply.status, 200, "login: {reply:?}");
+        reply.body
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads the first line of the child's stdout (for up to 10 s) and returns the
+/// address in it; stdout is then drained on, so the server never blocks on it.
+fn wait_for_banner(child: &mut Child) -> Option<String> {
+    let stdout = child.stdout.take()?;
+    let (banner_sender, banner) = mpsc::channel();
+    thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines.next().and_then(Result::ok).unwrap_or_default();
+        let _ = banner_sender.send(first);
+        for _ in lines {}
+    });
+    let first_line = banner.recv_timeout(Duration::from_secs(10)).ok()?;
+    address_from_banner(&first_line).map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_from_banner_line() {
+        assert_eq!(
+            address_from_banner("listening on http://127.0.0.1:5000\n"),
+            Some("127.0.0.1:5000")
+        );
+        assert_eq!(address_from_banner("something else"), None);
+    }
+}
