@@ -1,321 +1,289 @@
-use ascii::AsciiString;
+//! token-server fork: a connection's own thread. It alone reads and writes its
+//! socket: it reads a whole request (head and body), hands it to the server's
+//! queue, waits for the answer, writes it, and only then reads the next
+//! request. A client that is slow, stalled or malformed holds up this thread
+//! and nothing else, and there is at most one request per connection in
+//! memory. (Upstream tiny_http let the thread that answers read bodies and
+//! write answers on the socket; that is what this file replaced.)
 
-use std::io::Error as IoError;
-use std::io::Result as IoResult;
-use std::io::{BufReader, BufWriter, ErrorKind, Read};
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
-use std::net::SocketAddr;
-use std::str::FromStr;
+use crate::body::{self, BodyError, Source};
+use crate::connection::Connection;
+use crate::head::{self, Framing, Parsed, Refused};
+use crate::request::{AnswerSender, Parts};
+use crate::{HTTPVersion, Message, Refusal, Request, Shared};
 
-use crate::common::{HTTPVersion, Method};
-use crate::util::RefinedTcpStream;
-use crate::util::{SequentialReader, SequentialReaderBuilder, SequentialWriterBuilder};
-use crate::Request;
+/// How much is read from the socket at a time.
+const READ_SIZE: usize = 4096;
+/// After its last answer, how long a connection may take to close from its
+/// end, and how much it may still send meanwhile (see `close_gracefully`).
+const LINGER: Duration = Duration::from_secs(1);
+const LINGER_BYTES: usize = 256 * 1024;
 
-/// A ClientConnection is an object that will store a socket to a client
-/// and return Request objects.
-pub struct ClientConnection {
-    // address of the client
-    remote_addr: IoResult<Option<SocketAddr>>,
-
-    // sequence of Readers to the stream, so that the data is not read in
-    //  the wrong order
-    source: SequentialReaderBuilder<BufReader<RefinedTcpStream>>,
-
-    // sequence of Writers to the stream, to avoid writing response #2 before
-    //  response #1
-    sink: SequentialWriterBuilder<BufWriter<RefinedTcpStream>>,
-
-    // Reader to read the next header from
-    next_header_source: SequentialReader<BufReader<RefinedTcpStream>>,
-
-    // set to true if we know that the previous request is the last one
-    no_more_requests: bool,
-
-    // true if the connection goes through SSL
-    secure: bool,
-}
-
-/// Error that can happen when reading a request.
-#[derive(Debug)]
-enum ReadError {
-    WrongRequestLine,
-    WrongHeader(HTTPVersion),
-    /// the client sent an unrecognized `Expect` header
-    ExpectationFailed(HTTPVersion),
-    ReadIoError(IoError),
-}
-
-impl ClientConnection {
-    /// Creates a new `ClientConnection` that takes ownership of the `TcpStream`.
-    pub fn new(
-        write_socket: RefinedTcpStream,
-        mut read_socket: RefinedTcpStream,
-    ) -> ClientConnection {
-        let remote_addr = read_socket.peer_addr();
-        let secure = read_socket.secure();
-
-        let mut source = SequentialReaderBuilder::new(BufReader::with_capacity(1024, read_socket));
-        let first_header = source.next().unwrap();
-
-        ClientConnection {
-            source,
-            sink: SequentialWriterBuilder::new(BufWriter::with_capacity(1024, write_socket)),
-            remote_addr,
-            next_header_source: first_header,
-            no_more_requests: false,
-            secure,
+/// Serves one connection until it closes.
+pub(crate) fn serve(connection: &Connection, remote_addr: Option<SocketAddr>, server: &Shared) {
+    let options = &server.options;
+    // A client that takes no answer for this long is cut off.
+    if connection.set_write_timeout(options.idle_timeout).is_err() {
+        return;
+    }
+    let mut incoming = Incoming::new(connection, options.idle_timeout);
+    let (answers, answer_received) = mpsc::channel();
+    loop {
+        // Between requests: wait for the next one's first byte, at most the
+        // idle timeout. Nothing came (or the client closed): close quietly.
+        incoming.deadline = None;
+        if incoming.buffered().is_empty() && !matches!(incoming.fill(), Ok(read) if read > 0) {
+            return;
         }
-    }
-
-    /// true if the connection is HTTPS
-    pub fn secure(&self) -> bool {
-        self.secure
-    }
-
-    /// Reads the next line from self.next_header_source.
-    ///
-    /// Reads until `CRLF` is reached. The next read will start
-    ///  at the first byte of the new line.
-    fn read_next_line(&mut self) -> IoResult<AsciiString> {
-        let mut buf = Vec::new();
-        let mut prev_byte_was_cr = false;
-
-        loop {
-            // The source is a `BufReader` (behind a `SequentialReader`), so
-            // reading a byte at a time does not mean a system call per byte.
-            #[allow(clippy::unbuffered_bytes)]
-            let byte = self.next_header_source.by_ref().bytes().next();
-
-            let byte = match byte {
-                Some(b) => b?,
-                None => return Err(IoError::new(ErrorKind::ConnectionAborted, "Unexpected EOF")),
-            };
-
-            if byte == b'\n' && prev_byte_was_cr {
-                buf.pop(); // removing the '\r'
-                return AsciiString::from_ascii(buf)
-                    .map_err(|_| IoError::new(ErrorKind::InvalidInput, "Header is not in ASCII"));
-            }
-
-            prev_byte_was_cr = byte == b'\r';
-
-            buf.push(byte);
-        }
-    }
-
-    /// Reads a request from the stream.
-    /// Blocks until the header has been read.
-    fn read(&mut self) -> Result<Request, ReadError> {
-        let (method, path, version, headers) = {
-            // reading the request line
-            let (method, path, version) = {
-                let line = self.read_next_line().map_err(ReadError::ReadIoError)?;
-
-                parse_request_line(
-                    line.as_str().trim(), // TODO: remove this conversion
-                )?
-            };
-
-            // getting all headers
-            let headers = {
-                let mut headers = Vec::new();
-                loop {
-                    let line = self.read_next_line().map_err(ReadError::ReadIoError)?;
-
-                    if line.is_empty() {
-                        break;
-                    };
-                    headers.push(match FromStr::from_str(line.as_str().trim()) {
-                        // TODO: remove this conversion
-                        Ok(h) => h,
-                        _ => return Err(ReadError::WrongHeader(version)),
-                    });
-                }
-
-                headers
-            };
-
-            (method, path, version, headers)
+        // From its first byte, the request has until its deadline to arrive.
+        let started = Instant::now();
+        incoming.deadline = options.request_timeout.map(|timeout| started + timeout);
+        let refuse = |refused: Refused| {
+            refuse(connection, remote_addr, server, refused, started);
         };
 
-        // building the writer for the request
-        let writer = self.sink.next().unwrap();
-
-        // follow-up for next potential request
-        let mut data_source = self.source.next().unwrap();
-        std::mem::swap(&mut self.next_header_source, &mut data_source);
-
-        // building the next reader
-        let request = crate::request::new_request(
-            self.secure,
-            method,
-            path,
-            version.clone(),
-            headers,
-            // token-server patch: was `.unwrap()`, which panicked when the
-            // peer had already gone when the connection was accepted.
-            self.remote_addr.as_ref().ok().copied().flatten(),
-            data_source,
-            writer,
-        )
-        .map_err(|e| {
-            use crate::request;
-            match e {
-                request::RequestCreationError::CreationIoError(e) => ReadError::ReadIoError(e),
-                request::RequestCreationError::ExpectationFailed => {
-                    ReadError::ExpectationFailed(version)
+        let head = loop {
+            match head::parse(incoming.buffered()) {
+                Ok(Parsed::Complete(head, length)) => {
+                    incoming.consume(length);
+                    break head;
                 }
+                Ok(Parsed::Partial) => match incoming.fill() {
+                    Ok(read) if read > 0 => {}
+                    Err(BodyError::TimedOut) => return refuse(timed_out(None)),
+                    // The client left in the middle of its request.
+                    _ => return,
+                },
+                Err(refused) => return refuse(refused),
             }
-        })?;
+        };
+        let refused = |status, reason| Refused {
+            status,
+            reason,
+            method: Some(head.method.to_string()),
+            target: Some(head.target.clone()),
+        };
 
-        // return the request
-        Ok(request)
-    }
-}
-
-impl Iterator for ClientConnection {
-    type Item = Request;
-
-    /// Blocks until the next Request is available.
-    /// Returns None when no new Requests will come from the client.
-    fn next(&mut self) -> Option<Request> {
-        // the client sent a "connection: close" header in this previous request
-        //  or is using HTTP 1.0, meaning that no new request will come
-        if self.no_more_requests {
-            return None;
+        // A client that sent `Expect: 100-continue` waits for this before it
+        // sends its body; it is sent only for a body that will be read.
+        let body_is_read = match head.framing {
+            Framing::Empty => false,
+            Framing::Length(length) => length <= options.body_limit as u64,
+            Framing::Chunked => true,
+        };
+        if head.expects_continue
+            && body_is_read
+            && head.version == HTTPVersion(1, 1)
+            && write_all(connection, b"HTTP/1.1 100 Continue\r\n\r\n").is_err()
+        {
+            return;
         }
+        let body = match body::read(&mut incoming, head.framing, options.body_limit) {
+            Ok(body) => body,
+            Err(BodyError::TimedOut) => return refuse(timed_out(Some(&head))),
+            Err(BodyError::Closed) => return,
+            Err(BodyError::Refused(status, reason)) => return refuse(refused(status, reason)),
+        };
 
-        loop {
-            let rq = match self.read() {
-                Err(ReadError::WrongRequestLine) => {
-                    let writer = self.sink.next().unwrap();
-                    let response = plain_answer(400, "bad request");
-                    response
-                        .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
-                        .ok();
-                    return None; // we don't know where the next request would start,
-                                 // se we have to close
-                }
-
-                Err(ReadError::WrongHeader(ver)) => {
-                    let writer = self.sink.next().unwrap();
-                    let response = plain_answer(400, "bad request");
-                    response.raw_print(writer, ver, &[], false, None).ok();
-                    return None; // we don't know where the next request would start,
-                                 // se we have to close
-                }
-
-                Err(ReadError::ReadIoError(ref err)) if err.kind() == ErrorKind::TimedOut => {
-                    // request timeout
-                    let writer = self.sink.next().unwrap();
-                    let response = plain_answer(408, "request timeout");
-                    response
-                        .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
-                        .ok();
-                    return None; // closing the connection
-                }
-
-                Err(ReadError::ExpectationFailed(ver)) => {
-                    let writer = self.sink.next().unwrap();
-                    let response = plain_answer(417, "expectation failed");
-                    response.raw_print(writer, ver, &[], true, None).ok();
-                    return None; // TODO: should be recoverable, but needs handling in case of body
-                }
-
-                Err(ReadError::ReadIoError(_)) => return None,
-
-                Ok(rq) => rq,
-            };
-
-            // checking HTTP version
-            if *rq.http_version() > (1, 1) {
-                let writer = self.sink.next().unwrap();
-                let response = plain_answer(505, "http version not supported");
-                response
-                    .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
-                    .ok();
-                continue;
-            }
-
-            // updating the status of the connection
-            let connection_header = rq
-                .headers()
-                .iter()
-                .find(|h| h.field.equiv("Connection"))
-                .map(|h| h.value.as_str());
-
-            let lowercase = connection_header.map(|h| h.to_ascii_lowercase());
-
-            match lowercase {
-                Some(ref val) if val.contains("close") => self.no_more_requests = true,
-                Some(ref val) if val.contains("upgrade") => self.no_more_requests = true,
-                Some(ref val)
-                    if !val.contains("keep-alive") && *rq.http_version() == HTTPVersion(1, 0) =>
-                {
-                    self.no_more_requests = true
-                }
-                None if *rq.http_version() == HTTPVersion(1, 0) => self.no_more_requests = true,
-                _ => (),
-            };
-
-            // returning the request
-            return Some(rq);
+        let parts = Parts {
+            method: head.method,
+            path: head.target,
+            http_version: head.version,
+            headers: head.headers,
+            remote_addr,
+            body_length: head.framing.declared_length(),
+            body: body.bytes,
+            // A body left unread would be read as the next request: never.
+            closes: !head.keep_alive || !body.complete,
+        };
+        let answer = AnswerSender {
+            sender: answers.clone(),
+            stopping: server.stopping.clone(),
+        };
+        let request = Request::new(parts, Some(answer));
+        if server.messages.push(Message::NewRequest(request)).is_err() {
+            // The server is stopping and takes no more requests.
+            return;
+        }
+        let Ok(answer) = answer_received.recv() else {
+            return;
+        };
+        if write_all(connection, &answer.bytes).is_err() {
+            return;
+        }
+        if answer.closes {
+            return close_gracefully(connection);
         }
     }
 }
 
-/// Parses a "HTTP/1.1" string.
-/// token-server patch: tiny_http's own answers, to requests it cannot parse, are
-/// plain text like every other answer of the server (they had no Content-Type).
-fn plain_answer(status: u16, text: &str) -> crate::Response<std::io::Cursor<Vec<u8>>> {
-    let content_type = crate::Header {
-        field: "Content-Type".parse().expect("a valid header name"),
-        value: AsciiString::from_ascii("text/plain; charset=utf-8").expect("ASCII"),
+/// The server's own answer to a request it will not hand over, written with
+/// `Connection: close`, reported, and the connection closed.
+fn refuse(
+    connection: &Connection,
+    remote_addr: Option<SocketAddr>,
+    server: &Shared,
+    refused: Refused,
+    started: Instant,
+) {
+    let text = match refused.status {
+        400 => "bad request",
+        408 => "request timeout",
+        414 => "uri too long",
+        417 => "expectation failed",
+        431 => "header fields too large",
+        501 => "not implemented",
+        505 => "http version not supported",
+        _ => "error",
     };
-    crate::Response::from_string(text)
-        .with_status_code(status)
-        .with_header(content_type)
+    let answer = crate::Response::from_string(text)
+        .with_status_code(refused.status)
+        .with_header(plain_text());
+    if let Ok(bytes) = answer.serialize(&HTTPVersion(1, 1), false, true) {
+        let _ = write_all(connection, &bytes);
+    }
+    if let Some(on_refusal) = &server.options.on_refusal {
+        on_refusal(&Refusal {
+            remote_addr,
+            method: refused.method,
+            url: refused.target,
+            status: refused.status,
+            reason: refused.reason,
+            elapsed: started.elapsed(),
+        });
+    }
+    close_gracefully(connection);
 }
 
-fn parse_http_version(version: &str) -> Result<HTTPVersion, ReadError> {
-    let (major, minor) = match version {
-        "HTTP/0.9" => (0, 9),
-        "HTTP/1.0" => (1, 0),
-        "HTTP/1.1" => (1, 1),
-        "HTTP/2.0" => (2, 0),
-        "HTTP/3.0" => (3, 0),
-        _ => return Err(ReadError::WrongRequestLine),
-    };
-
-    Ok(HTTPVersion(major, minor))
+fn timed_out(head: Option<&head::Head>) -> Refused {
+    Refused {
+        status: 408,
+        reason: "request timeout",
+        method: head.map(|head| head.method.to_string()),
+        target: head.map(|head| head.target.clone()),
+    }
 }
 
-/// Parses the request line of the request.
-/// eg. GET / HTTP/1.1
-fn parse_request_line(line: &str) -> Result<(Method, String, HTTPVersion), ReadError> {
-    let mut parts = line.split(' ');
-
-    let method = parts.next().and_then(|w| w.parse().ok());
-    let path = parts.next().map(ToOwned::to_owned);
-    let version = parts.next().and_then(|w| parse_http_version(w).ok());
-
-    method
-        .and_then(|method| Some((method, path?, version?)))
-        .ok_or(ReadError::WrongRequestLine)
+fn plain_text() -> crate::Header {
+    crate::Header::from_bytes("Content-Type", "text/plain; charset=utf-8").expect("a valid header")
 }
 
-#[cfg(test)]
-mod test {
-    #[test]
-    fn test_parse_request_line() {
-        let (method, path, ver) = super::parse_request_line("GET /hello HTTP/1.1").unwrap();
+fn write_all(connection: &Connection, bytes: &[u8]) -> io::Result<()> {
+    let mut writer = connection;
+    writer.write_all(bytes)?;
+    writer.flush()
+}
 
-        assert!(method == crate::Method::Get);
-        assert!(path == "/hello");
-        assert!(ver == crate::common::HTTPVersion(1, 1));
+/// Ends the connection after its last answer. The sending side is closed at
+/// once (the client reads the answer, then the end); what the client still
+/// sends (an unread body, pipelined requests) is read and dropped, for a
+/// moment, before the socket is closed: closing a socket with unread bytes
+/// sends a reset, which can destroy the answer before the client has read it.
+/// None of those bytes is ever read as a request.
+fn close_gracefully(connection: &Connection) {
+    let _ = connection.shutdown(Shutdown::Write);
+    let deadline = Instant::now() + LINGER;
+    let mut scratch = [0u8; READ_SIZE];
+    let mut dropped = 0;
+    let mut reader = connection;
+    while dropped < LINGER_BYTES {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || connection.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match reader.read(&mut scratch) {
+            Ok(0) => return,
+            Ok(read) => dropped += read,
+            Err(error) if error.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
+}
 
-        assert!(super::parse_request_line("GET /hello").is_err());
-        assert!(super::parse_request_line("qsd qsd qsd").is_err());
+/// The reading side of a connection: its socket and the bytes read from it
+/// but not used yet (the rest of a head, pipelined requests).
+struct Incoming<'a> {
+    connection: &'a Connection,
+    buffer: Vec<u8>,
+    /// `buffer[start..]` is not used yet.
+    start: usize,
+    idle_timeout: Option<Duration>,
+    /// The current request's deadline; `None` between requests, when the idle
+    /// timeout applies.
+    deadline: Option<Instant>,
+    /// The read timeout the socket has now, to set it only when it changes.
+    read_timeout: Option<Option<Duration>>,
+}
+
+impl<'a> Incoming<'a> {
+    fn new(connection: &'a Connection, idle_timeout: Option<Duration>) -> Incoming<'a> {
+        Incoming {
+            connection,
+            buffer: Vec::with_capacity(READ_SIZE),
+            start: 0,
+            idle_timeout,
+            deadline: None,
+            read_timeout: None,
+        }
+    }
+}
+
+impl Source for Incoming<'_> {
+    fn buffered(&self) -> &[u8] {
+        &self.buffer[self.start..]
+    }
+
+    fn consume(&mut self, count: usize) {
+        self.start = (self.start + count).min(self.buffer.len());
+        if self.start == self.buffer.len() {
+            self.buffer.clear();
+            self.start = 0;
+        }
+    }
+
+    fn fill(&mut self) -> Result<usize, BodyError> {
+        let timeout = match self.deadline {
+            None => self.idle_timeout,
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(BodyError::TimedOut);
+                }
+                Some(left)
+            }
+        };
+        if self.read_timeout != Some(timeout) {
+            self.connection
+                .set_read_timeout(timeout)
+                .map_err(|_| BodyError::Closed)?;
+            self.read_timeout = Some(timeout);
+        }
+        if self.start > 0 {
+            self.buffer.drain(..self.start);
+            self.start = 0;
+        }
+        let filled = self.buffer.len();
+        self.buffer.resize(filled + READ_SIZE, 0);
+        let mut reader = self.connection;
+        let result = loop {
+            match reader.read(&mut self.buffer[filled..]) {
+                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
+                result => break result,
+            }
+        };
+        self.buffer
+            .truncate(filled + *result.as_ref().unwrap_or(&0));
+        match result {
+            Ok(read) => Ok(read),
+            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                Err(BodyError::TimedOut)
+            }
+            Err(_) => Err(BodyError::Closed),
+        }
     }
 }

@@ -151,16 +151,25 @@ impl PartialOrd<StatusCode> for u16 {
 #[derive(Debug, Clone)]
 pub struct Header {
     pub field: HeaderField,
-    pub value: AsciiString,
+    /// token-server fork: the value is text (it was an `AsciiString`), so that a
+    /// request may carry bytes 0x80-0xFF in a value (obs-text, RFC 9110 5.5):
+    /// they are read as the ISO-8859-1 characters they historically were.
+    pub value: String,
 }
 
 impl Header {
     /// Builds a `Header` from two `Vec<u8>`s or two `&[u8]`s.
     ///
+    /// token-server fork: `Err` when the name is not a token (RFC 9110 5.1) or
+    /// the value holds a control character other than tab (CR, LF, NUL, ...),
+    /// which could end the header early and start another; bytes 0x80-0xFF
+    /// are read as ISO-8859-1.
+    ///
     /// Example:
     ///
     /// ```
     /// let header = tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"text/plain"[..]).unwrap();
+    /// assert!(tiny_http::Header::from_bytes("X", "a\r\nSet-Cookie: b").is_err());
     /// ```
     #[allow(clippy::result_unit_err)]
     pub fn from_bytes<B1, B2>(header: B1, value: B2) -> Result<Header, ()>
@@ -168,12 +177,20 @@ impl Header {
         B1: Into<Vec<u8>> + AsRef<[u8]>,
         B2: Into<Vec<u8>> + AsRef<[u8]>,
     {
-        let header = HeaderField::from_bytes(header).or(Err(()))?;
-        let value = AsciiString::from_ascii(value).or(Err(()))?;
-
+        let name = header.as_ref();
+        if name.is_empty() || !name.iter().all(|&byte| crate::head::is_tchar(byte)) {
+            return Err(());
+        }
+        let value = value.as_ref();
+        if value
+            .iter()
+            .any(|&byte| (byte < 0x20 && byte != b'\t') || byte == 0x7f)
+        {
+            return Err(());
+        }
         Ok(Header {
-            field: header,
-            value,
+            field: HeaderField::from_bytes(header).or(Err(()))?,
+            value: crate::head::latin1(value),
         })
     }
 }
@@ -182,21 +199,19 @@ impl FromStr for Header {
     type Err = ();
 
     fn from_str(input: &str) -> Result<Header, ()> {
-        let mut elems = input.splitn(2, ':');
-
-        let field = elems.next().and_then(|f| f.parse().ok()).ok_or(())?;
-        let value = elems
-            .next()
-            .and_then(|v| AsciiString::from_ascii(v.trim()).ok())
-            .ok_or(())?;
-
-        Ok(Header { field, value })
+        let (field, value) = input.split_once(':').ok_or(())?;
+        let value = value.trim_matches([' ', '\t']);
+        // From text, only ASCII (as upstream): UTF-8 bytes would be misread.
+        if !value.is_ascii() {
+            return Err(());
+        }
+        Header::from_bytes(field, value)
     }
 }
 
 impl Display for Header {
     fn fmt(&self, formatter: &mut Formatter<'_>) -> Result<(), fmt::Error> {
-        write!(formatter, "{}: {}", self.field, self.value.as_str())
+        write!(formatter, "{}: {}", self.field, self.value)
     }
 }
 
@@ -403,7 +418,7 @@ mod test {
     fn test_parse_header() {
         let header: Header = "Content-Type: text/html".parse().unwrap();
 
-        assert!(header.field.equiv(&"content-type"));
+        assert!(header.field.equiv("content-type"));
         assert!(header.value.as_str() == "text/html");
 
         assert!("hello world".parse::<Header>().is_err());
@@ -420,7 +435,7 @@ mod test {
     fn test_parse_header_with_doublecolon() {
         let header: Header = "Time: 20: 34".parse().unwrap();
 
-        assert!(header.field.equiv(&"time"));
+        assert!(header.field.equiv("time"));
         assert!(header.value.as_str() == "20: 34");
     }
 

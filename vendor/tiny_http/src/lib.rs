@@ -77,7 +77,9 @@
 //! let response = tiny_http::Response::from_file(File::open(&Path::new("image.png")).unwrap());
 //! ```
 //!
-//! All that remains to do is call `request.respond()`:
+//! All that remains to do is call `request.respond()` (token-server fork: it
+//! writes the answer into a buffer that the connection's own thread sends, so
+//! it never waits on the client):
 //!
 //! ```no_run
 //! # use std::fs::File;
@@ -91,31 +93,41 @@
 #![deny(rust_2018_idioms)]
 #![allow(clippy::match_like_matches_macro)]
 
+//! # This fork (token-server)
+//!
+//! This is tiny_http 0.12.0 as token-server keeps it; `DESIGN.md`, beside
+//! this crate's `Cargo.toml`, says what differs from upstream and why. In
+//! short: every connection has a thread of its own that alone reads and
+//! writes its socket; it reads request heads strictly and within bounds (with
+//! `httparse`), and whole requests, body included, before handing them over;
+//! [`Server::stop`] stops gracefully.
+
+use std::collections::HashMap;
 use std::error::Error;
 use std::io::Error as IoError;
 use std::io::ErrorKind as IoErrorKind;
 use std::io::Result as IoResult;
-use std::net::{Shutdown, TcpStream, ToSocketAddrs};
-use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::Relaxed;
-use std::sync::mpsc;
-use std::sync::Arc;
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use client::ClientConnection;
 use connection::Connection;
 use util::MessagesQueue;
 
 pub use common::{HTTPVersion, Header, HeaderField, Method, StatusCode};
 pub use connection::{ConfigListenAddr, ListenAddr, Listener};
-pub use request::{ReadWrite, Request};
+pub use head::{MAX_HEAD, MAX_HEADERS, MAX_REQUEST_LINE};
+pub use request::Request;
 pub use response::{Response, ResponseBox};
 pub use test::TestRequest;
 
+mod body;
 mod client;
 mod common;
 mod connection;
+mod head;
 mod request;
 mod response;
 mod test;
@@ -123,19 +135,31 @@ mod util;
 
 /// The main class of this library.
 ///
-/// Destroying this object will immediately close the listening socket and the reading
-///  part of all the client's connections. Requests that have already been returned by
-///  the `recv()` function will not close and the responses will be transferred to the client.
+/// Destroying this object stops it as [`Server::stop`] does: the listening
+/// socket is closed, and so is the reading side of every connection, so idle
+/// ones close; requests that have already been returned by `recv()` can still
+/// be answered.
 pub struct Server {
-    // should be false as long as the server exists
-    // when set to true, all the subtasks will close within a few hundreds ms
-    close: Arc<AtomicBool>,
-
-    // queue for messages received by child threads
-    messages: Arc<MessagesQueue<Message>>,
-
+    shared: Arc<Shared>,
     // result of TcpListener::local_addr()
     listening_addr: ListenAddr,
+}
+
+/// What the accept thread, the connections' threads and the `Server` share.
+pub(crate) struct Shared {
+    messages: Arc<MessagesQueue<Message>>,
+    options: Options,
+    /// Set once by `stop`: no more connections, no more requests.
+    stopping: Arc<AtomicBool>,
+    /// Every open connection, so that `stop` can close the idle ones.
+    connections: Mutex<Connections>,
+    connections_closed: Condvar,
+}
+
+#[derive(Default)]
+struct Connections {
+    open: HashMap<u64, Arc<Connection>>,
+    next_id: u64,
 }
 
 enum Message {
@@ -171,18 +195,59 @@ pub struct IncomingRequests<'a> {
 pub struct ServerConfig {
     /// The addresses to try to listen to.
     pub addr: ConfigListenAddr,
-
-    /// If `Some`, then the server will use SSL to encode the communications.
-    pub ssl: Option<SslConfig>,
 }
 
-/// Configuration of the server for SSL.
+/// token-server fork: how a server treats its connections.
+#[derive(Clone)]
+pub struct Options {
+    /// How long a connection may stay silent between requests before it is
+    /// closed, and how long a client may take to accept an answer before it
+    /// is cut off. `None`: no limit.
+    pub idle_timeout: Option<Duration>,
+    /// How long a request may take to arrive whole, head and body, from its
+    /// first byte; a late one gets 408 and its connection is closed. `None`:
+    /// no limit.
+    pub request_timeout: Option<Duration>,
+    /// The largest body read. A larger one is not read (a chunked one only to
+    /// `body_limit + 1` bytes), and its connection is closed after the answer.
+    pub body_limit: usize,
+    /// Called, on the connection's thread, after each answer the server gives
+    /// by itself (see [`Refusal`]); for a log.
+    pub on_refusal: Option<RefusalHandler>,
+}
+
+/// What [`Options::on_refusal`] holds.
+pub type RefusalHandler = Arc<dyn Fn(&Refusal) + Send + Sync>;
+
+impl Default for Options {
+    /// 5 s idle, 10 s for a request, 8 KiB of body (Apache's `KeepAliveTimeout`,
+    /// nginx's `client_header_timeout` order, nginx's `client_body_buffer_size`).
+    fn default() -> Options {
+        Options {
+            idle_timeout: Some(Duration::from_secs(5)),
+            request_timeout: Some(Duration::from_secs(10)),
+            body_limit: 8 * 1024,
+            on_refusal: None,
+        }
+    }
+}
+
+/// token-server fork: an answer the server gave by itself, to a request it
+/// did not hand over: a head that is malformed (400), too long (414, 431), of
+/// another HTTP version (505), with an unsupported `Expect` (417) or transfer
+/// coding (501), or a request that did not arrive in time (408). The
+/// connection was closed after it.
 #[derive(Debug, Clone)]
-pub struct SslConfig {
-    /// Contains the public certificate to send to clients.
-    pub certificate: Vec<u8>,
-    /// Contains the ultra-secret private key used to decode communications.
-    pub private_key: Vec<u8>,
+pub struct Refusal {
+    pub remote_addr: Option<SocketAddr>,
+    /// The method and target, when the request line could be read that far.
+    pub method: Option<String>,
+    pub url: Option<String>,
+    pub status: u16,
+    /// Why, in a few words ("bare LF in the head", "request timeout").
+    pub reason: &'static str,
+    /// From the request's first byte to the answer.
+    pub elapsed: Duration,
 }
 
 impl Server {
@@ -194,7 +259,6 @@ impl Server {
     {
         Server::new(ServerConfig {
             addr: ConfigListenAddr::from_socket_addrs(addr)?,
-            ssl: None,
         })
     }
 
@@ -206,131 +270,41 @@ impl Server {
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
         Server::new(ServerConfig {
             addr: ConfigListenAddr::unix_from_path(path),
-            ssl: None,
         })
     }
 
     /// Builds a new server that listens on the specified address.
     pub fn new(config: ServerConfig) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
         let listener = config.addr.bind()?;
-        Self::from_listener(listener, config.ssl)
+        Self::from_listener(listener, Options::default())
     }
 
-    /// Builds a new server using the specified TCP listener.
+    /// Builds a new server using the specified listener, with these options.
     ///
     /// This is useful if you've constructed TcpListener using some less usual method
     /// such as from systemd. For other cases, you probably want the `new()` function.
     pub fn from_listener<L: Into<Listener>>(
         listener: L,
-        ssl_config: Option<SslConfig>,
-    ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
-        Self::from_listener_with_idle_timeout(listener, ssl_config, None)
-    }
-
-    /// token-server patch: as `from_listener`, and every connection gets
-    /// `idle_timeout` as its read and write timeout: a connection that sends
-    /// nothing for that long is closed and its thread freed.
-    pub fn from_listener_with_idle_timeout<L: Into<Listener>>(
-        listener: L,
-        ssl_config: Option<SslConfig>,
-        idle_timeout: Option<Duration>,
+        options: Options,
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
         let listener = listener.into();
-        // building the "close" variable
-        let close_trigger = Arc::new(AtomicBool::new(false));
+        let local_addr = listener.local_addr()?;
+        log::debug!("Server listening on {}", local_addr);
 
-        // building the TcpListener
-        let (server, local_addr) = {
-            let local_addr = listener.local_addr()?;
-            log::debug!("Server listening on {}", local_addr);
-            (listener, local_addr)
-        };
-
-        // token-server patch: this fork has no TLS (token-server serves plain
-        // HTTP and recommends a TLS-terminating proxy in front of it).
-        if ssl_config.is_some() {
-            return Err("this fork of tiny_http has no TLS: put a TLS proxy in front".into());
-        }
-
-        // creating a task where server.accept() is continuously called
-        // and ClientConnection objects are pushed in the messages queue
-        let messages = MessagesQueue::with_capacity(8);
-
-        let inside_close_trigger = close_trigger.clone();
-        let inside_messages = messages.clone();
-        thread::spawn(move || {
-            // a tasks pool is used to dispatch the connections into threads
-            let tasks_pool = util::TaskPool::new();
-            // token-server patch: on an accept error the loop used to report it and
-            // stop for good. Errors that pass (out of file descriptors or memory,
-            // a connection aborted before it was accepted) are now waited out, with
-            // a pause growing from 5 to 100 ms (Go's net/http grows it to 1 s; a
-            // shorter one answers sooner once descriptors come free, and an accept
-            // ten times a second costs nothing); other errors still stop it.
-            let mut pause = Duration::from_millis(5);
-
-            log::debug!("Running accept thread");
-            while !inside_close_trigger.load(Relaxed) {
-                let sock = match server.accept() {
-                    Ok((sock, _)) => sock,
-                    Err(e) if accept_error_passes(&e) => {
-                        log::warn!("Error accepting new client, retrying: {}", e);
-                        thread::sleep(pause);
-                        pause = (pause * 2).min(Duration::from_millis(100));
-                        continue;
-                    }
-                    Err(e) => {
-                        log::error!("Error accepting new client: {}", e);
-                        inside_messages.push(e.into());
-                        break;
-                    }
-                };
-                pause = Duration::from_millis(5);
-                // token-server patch: a client that sends nothing for
-                // `idle_timeout` is dropped, and its thread freed.
-                if sock.set_timeouts(idle_timeout).is_err() {
-                    continue;
-                }
-                use util::RefinedTcpStream;
-                // token-server patch: this was a panic when no file descriptor was
-                // left for the clone; now the connection is closed instead.
-                let streams = RefinedTcpStream::new(sock);
-                let (read_closable, write_closable) = match streams {
-                    Ok(streams) => streams,
-                    Err(e) => {
-                        log::warn!("Error accepting new client, retrying: {}", e);
-                        thread::sleep(pause);
-                        continue;
-                    }
-                };
-                let client = ClientConnection::new(write_closable, read_closable);
-
-                let messages = inside_messages.clone();
-                let mut client = Some(client);
-                tasks_pool.spawn(Box::new(move || {
-                    if let Some(client) = client.take() {
-                        // Synchronization is needed for HTTPS requests to avoid a deadlock
-                        if client.secure() {
-                            let (sender, receiver) = mpsc::channel();
-                            for rq in client {
-                                messages.push(rq.with_notify_sender(sender.clone()).into());
-                                receiver.recv().unwrap();
-                            }
-                        } else {
-                            for rq in client {
-                                messages.push(rq.into());
-                            }
-                        }
-                    }
-                }));
-            }
-            log::debug!("Terminating accept thread");
+        let shared = Arc::new(Shared {
+            messages: MessagesQueue::with_capacity(8),
+            options,
+            stopping: Arc::new(AtomicBool::new(false)),
+            connections: Mutex::new(Connections::default()),
+            connections_closed: Condvar::new(),
         });
+        let accepting = Arc::clone(&shared);
+        thread::Builder::new()
+            .name("accept".to_string())
+            .spawn(move || accept_connections(&listener, &accepting))?;
 
-        // result
         Ok(Server {
-            messages,
-            close: close_trigger,
+            shared,
             listening_addr: local_addr,
         })
     }
@@ -351,22 +325,25 @@ impl Server {
 
     /// Returns the number of clients currently connected to the server.
     pub fn num_connections(&self) -> usize {
-        unimplemented!()
-        //self.requests_receiver.lock().len()
+        self.shared.connections().open.len()
     }
 
     /// Blocks until an HTTP request has been submitted and returns it.
+    ///
+    /// token-server fork: after [`stop`](Server::stop), the requests already
+    /// read are still returned, then an error: see [`is_stopping`](Server::is_stopping).
     pub fn recv(&self) -> IoResult<Request> {
-        match self.messages.pop() {
+        match self.shared.messages.pop() {
             Some(Message::Error(err)) => Err(err),
             Some(Message::NewRequest(rq)) => Ok(rq),
+            None if self.is_stopping() => Err(IoError::other("the server is stopping")),
             None => Err(IoError::other("thread unblocked")),
         }
     }
 
     /// Same as `recv()` but doesn't block longer than timeout
     pub fn recv_timeout(&self, timeout: Duration) -> IoResult<Option<Request>> {
-        match self.messages.pop_timeout(timeout) {
+        match self.shared.messages.pop_timeout(timeout) {
             Some(Message::Error(err)) => Err(err),
             Some(Message::NewRequest(rq)) => Ok(Some(rq)),
             None => Ok(None),
@@ -375,7 +352,7 @@ impl Server {
 
     /// Same as `recv()` but doesn't block.
     pub fn try_recv(&self) -> IoResult<Option<Request>> {
-        match self.messages.try_pop() {
+        match self.shared.messages.try_pop() {
             Some(Message::Error(err)) => Err(err),
             Some(Message::NewRequest(rq)) => Ok(Some(rq)),
             None => Ok(None),
@@ -386,7 +363,168 @@ impl Server {
     /// If there are several such threads, only one is unblocked.
     /// This method allows graceful shutdown of server.
     pub fn unblock(&self) {
-        self.messages.unblock();
+        self.shared.messages.unblock();
+    }
+
+    /// token-server fork: stops the server gracefully, from any thread (a
+    /// signal handler's, say). It stops accepting connections and closes the
+    /// idle ones; the requests already read are still handed out by `recv`,
+    /// which then returns an error, and their answers still go out, each with
+    /// `Connection: close`. Calling it again does nothing.
+    pub fn stop(&self) {
+        if self.shared.stopping.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        self.shared.messages.close();
+        // The accept thread waits in `accept`: a connection wakes it, and it
+        // sees it is time to stop.
+        wake_accept_thread(&self.listening_addr);
+        // A connection waiting for its client to send (the next request, the
+        // rest of one) reads the end now and closes; one whose request is
+        // being answered still sends the answer.
+        for connection in self.shared.connections().open.values() {
+            let _ = connection.shutdown(Shutdown::Read);
+        }
+    }
+
+    /// token-server fork: true once [`stop`](Server::stop) was called.
+    pub fn is_stopping(&self) -> bool {
+        self.shared.stopping.load(Ordering::SeqCst)
+    }
+
+    /// token-server fork: after [`stop`](Server::stop), waits up to `limit`
+    /// for every connection to close (their last answers sent). True when all
+    /// did.
+    pub fn wait_for_connections(&self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        let mut connections = self.shared.connections();
+        while !connections.open.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            connections = match self
+                .shared
+                .connections_closed
+                .wait_timeout(connections, left)
+            {
+                Ok((connections, _)) => connections,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        true
+    }
+}
+
+impl Shared {
+    fn connections(&self) -> MutexGuard<'_, Connections> {
+        // The lock is never held across anything that could panic; if it were
+        // poisoned, the map is still whole.
+        self.connections
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The accept thread: one thread per connection, until the server stops.
+fn accept_connections(listener: &Listener, shared: &Arc<Shared>) {
+    // token-server patch: on an accept error the loop used to report it and
+    // stop for good. Errors that pass (out of file descriptors or memory, a
+    // connection aborted before it was accepted) are now waited out, with a
+    // pause growing from 5 to 100 ms (Go's net/http grows it to 1 s; a shorter
+    // one answers sooner once descriptors come free, and an accept ten times
+    // a second costs nothing); other errors still stop it.
+    let mut pause = Duration::from_millis(5);
+    log::debug!("Running accept thread");
+    loop {
+        let accepted = listener.accept();
+        if shared.stopping.load(Ordering::SeqCst) {
+            break;
+        }
+        let (connection, remote_addr) = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) if accept_error_passes(&e) => {
+                log::warn!("Error accepting new client, retrying: {}", e);
+                thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+                continue;
+            }
+            Err(e) => {
+                log::error!("Error accepting new client: {}", e);
+                let _ = shared.messages.push(e.into());
+                break;
+            }
+        };
+        pause = Duration::from_millis(5);
+        // Answers are written whole, one buffer each: no need to wait for more.
+        let _ = connection.set_nodelay(true);
+
+        let connection = Arc::new(connection);
+        let id = {
+            let mut connections = shared.connections();
+            let id = connections.next_id;
+            connections.next_id += 1;
+            connections.open.insert(id, Arc::clone(&connection));
+            id
+        };
+        let serving = Arc::clone(shared);
+        let spawned = thread::Builder::new()
+            .name("connection".to_string())
+            .stack_size(CONNECTION_STACK)
+            .spawn(move || {
+                client::serve(&connection, remote_addr, &serving);
+                serving.forget_connection(id);
+            });
+        if let Err(e) = spawned {
+            // No thread for it: it is closed (dropped) unanswered, and the
+            // accept thread goes on.
+            log::error!("Could not start a thread for a connection: {}", e);
+            shared.forget_connection(id);
+        }
+    }
+    log::debug!("Terminating accept thread");
+}
+
+/// A connection's thread needs little stack: it reads into the heap, and
+/// httparse's 100 header slots take about 3 KiB.
+const CONNECTION_STACK: usize = 256 * 1024;
+
+impl Shared {
+    /// The connection `id` has closed: its socket is released with the last
+    /// reference, and `wait_for_connections` may return.
+    fn forget_connection(&self, id: u64) {
+        let mut connections = self.connections();
+        connections.open.remove(&id);
+        if connections.open.is_empty() {
+            self.connections_closed.notify_all();
+        }
+    }
+}
+
+/// Connects briefly to the server's own address, so that the accept thread,
+/// waiting in `accept`, wakes up.
+fn wake_accept_thread(address: &ListenAddr) {
+    let maybe_stream = match address {
+        ListenAddr::IP(addr) => {
+            let mut addr = *addr;
+            // Connecting to 0.0.0.0 or :: is not portable: use loopback.
+            if addr.ip().is_unspecified() {
+                let loopback = match addr {
+                    SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                    SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+                };
+                addr.set_ip(loopback);
+            }
+            TcpStream::connect_timeout(&addr, Duration::from_secs(1)).map(Connection::from)
+        }
+        #[cfg(unix)]
+        ListenAddr::Unix(addr) => match addr.as_pathname() {
+            Some(path) => std::os::unix::net::UnixStream::connect(path).map(Connection::from),
+            None => return,
+        },
+    };
+    if let Ok(stream) = maybe_stream {
+        let _ = stream.shutdown(Shutdown::Both);
     }
 }
 
@@ -415,20 +553,7 @@ impl Iterator for IncomingRequests<'_> {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        self.close.store(true, Relaxed);
-        // Connect briefly to ourselves to unblock the accept thread
-        let maybe_stream = match &self.listening_addr {
-            ListenAddr::IP(addr) => TcpStream::connect(addr).map(Connection::from),
-            #[cfg(unix)]
-            ListenAddr::Unix(addr) => {
-                // TODO: use connect_addr when its stabilized.
-                let path = addr.as_pathname().unwrap();
-                std::os::unix::net::UnixStream::connect(path).map(Connection::from)
-            }
-        };
-        if let Ok(stream) = maybe_stream {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
+        self.stop();
 
         #[cfg(unix)]
         if let ListenAddr::Unix(addr) = &self.listening_addr {

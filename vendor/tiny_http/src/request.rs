@@ -1,15 +1,14 @@
 use std::io::Error as IoError;
-use std::io::{self, Cursor, ErrorKind, Read, Write};
+use std::io::{Cursor, Read};
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::str::FromStr;
-
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::Instant;
 
-use crate::util::{EqualReader, FusedReader};
-use crate::{HTTPVersion, Header, Method, Response, StatusCode};
-use chunked_transfer::Decoder;
+use crate::{HTTPVersion, Header, Method, Response};
 
 /// Represents an HTTP request made by a client.
 ///
@@ -19,281 +18,84 @@ use chunked_transfer::Decoder;
 /// This object implements the `Send` trait, therefore you can dispatch your requests to
 /// worker threads.
 ///
-/// # Pipelining
+/// # A whole request, and one at a time (token-server fork)
 ///
-/// If a client sends multiple requests in a row (without waiting for the response), then you will
-/// get multiple `Request` objects simultaneously. This is called *requests pipelining*.
-/// Tiny-http automatically reorders the responses so that you don't need to worry about the order
-/// in which you call `respond` or `into_writer`.
+/// The connection's own thread reads the request, head and body, before the
+/// `Request` is handed over: reading the body ([`as_reader`](Request::as_reader))
+/// never waits on the client. A body larger than the server's body limit is
+/// not read (a chunked one is read to one byte past the limit), and the
+/// connection is closed after the answer.
 ///
-/// This mechanic is disabled if:
-///
-///  - The body of a request is large enough (handling requires pipelining requires storing the
-///    body of the request in a buffer ; if the body is too big, tiny-http will avoid doing that)
-///  - A request sends a `Expect: 100-continue` header (which means that the client waits to
-///    know whether its body will be processed before sending it)
-///  - A request sends a `Connection: close` header or `Connection: upgrade` header (used for
-///    websockets), which indicates that this is the last request that will be received on this
-///    connection
+/// [`respond`](Request::respond) writes the whole answer into a buffer and
+/// gives it to the connection's thread, which sends it; it never waits on the
+/// client either. The next request on the same connection is read only once
+/// that answer is sent, so pipelined requests come one after the other, and
+/// their answers go out in order.
 ///
 /// # Automatic cleanup
 ///
-/// If a `Request` object is destroyed without `into_writer` or `respond` being called,
-/// an empty response with a 500 status code (internal server error) will automatically be
-/// sent back to the client.
-/// This means that if your code fails during the handling of a request, this "internal server
-/// error" response will automatically be sent during the stack unwinding.
+/// If a `Request` object is destroyed without `respond` being called, an empty
+/// response with a 500 status code (internal server error) is sent back to the
+/// client, and the connection closed.
 ///
 /// # Testing
 ///
 /// If you want to build fake requests to test your server, use [`TestRequest`](crate::test::TestRequest).
 pub struct Request {
-    // where to read the body from
-    data_reader: Option<Box<dyn Read + Send + 'static>>,
-
-    // if this writer is empty, then the request has been answered
-    response_writer: Option<Box<dyn Write + Send + 'static>>,
-
-    remote_addr: Option<SocketAddr>,
-
-    // true if HTTPS, false if HTTP
-    secure: bool,
-
     method: Method,
-
     path: String,
-
     http_version: HTTPVersion,
-
-    headers: Vec<Header>,
-
-    body_length: Option<usize>,
-
-    // true if a `100 Continue` response must be sent when `as_reader()` is called
-    must_send_continue: bool,
-
-    // If Some, a message must be sent after responding
-    notify_when_responded: Option<Sender<()>>,
-}
-
-struct NotifyOnDrop<R> {
-    sender: Sender<()>,
-    inner: R,
-}
-
-impl<R: Read> Read for NotifyOnDrop<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.read(buf)
-    }
-}
-impl<R: Write> Write for NotifyOnDrop<R> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.write(buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-impl<R> Drop for NotifyOnDrop<R> {
-    fn drop(&mut self) {
-        self.sender.send(()).unwrap();
-    }
-}
-
-/// Error that can happen when building a `Request` object.
-#[derive(Debug)]
-pub enum RequestCreationError {
-    /// The client sent an `Expect` header that was not recognized by tiny-http.
-    ExpectationFailed,
-
-    /// Error while reading data from the socket during the creation of the `Request`.
-    CreationIoError(IoError),
-}
-
-impl From<IoError> for RequestCreationError {
-    fn from(err: IoError) -> RequestCreationError {
-        RequestCreationError::CreationIoError(err)
-    }
-}
-
-/// Builds a new request.
-///
-/// After the request line and headers have been read from the socket, a new `Request` object
-/// is built.
-///
-/// You must pass a `Read` that will allow the `Request` object to read from the incoming data.
-/// It is the responsibility of the `Request` to read only the data of the request and not further.
-///
-/// The `Write` object will be used by the `Request` to write the response.
-/// token-server patch: the largest body read on the connection's own thread
-/// before the request is handed over (was 1024). It is token-server's body limit
-/// (`BODY_LIMIT` in its `src/routes.rs`): the server never reads more than that,
-/// so no body it reads is ever read by its request loop.
-const READ_AHEAD: usize = 8 * 1024;
-
-#[allow(clippy::too_many_arguments)]
-pub fn new_request<R, W>(
-    secure: bool,
-    method: Method,
-    path: String,
-    version: HTTPVersion,
     headers: Vec<Header>,
     remote_addr: Option<SocketAddr>,
-    mut source_data: R,
-    mut writer: W,
-) -> Result<Request, RequestCreationError>
-where
-    R: Read + Send + 'static,
-    W: Write + Send + 'static,
-{
-    // finding the transfer-encoding header
-    let transfer_encoding = headers
-        .iter()
-        .find(|h: &&Header| h.field.equiv("Transfer-Encoding"))
-        .map(|h| h.value.clone());
+    body: Cursor<Vec<u8>>,
+    body_length: Option<usize>,
+    /// The connection closes after this request's answer: the client asked,
+    /// or its body was left unread.
+    closes: bool,
+    /// Where the answer goes: `None` once it went (or for a `TestRequest`).
+    answer: Option<AnswerSender>,
+    received_at: Instant,
+}
 
-    // finding the content-length header
-    let content_length = if transfer_encoding.is_some() {
-        // if transfer-encoding is specified, the Content-Length
-        // header must be ignored (RFC2616 #4.4)
-        None
-    } else {
-        headers
-            .iter()
-            .find(|h: &&Header| h.field.equiv("Content-Length"))
-            .and_then(|h| FromStr::from_str(h.value.as_str()).ok())
-    };
+/// The way back to the connection's thread.
+pub(crate) struct AnswerSender {
+    pub sender: Sender<Answer>,
+    /// The server is stopping: every answer closes its connection.
+    pub stopping: Arc<AtomicBool>,
+}
 
-    // true if the client sent a `Expect: 100-continue` header
-    let expects_continue = {
-        match headers
-            .iter()
-            .find(|h: &&Header| h.field.equiv("Expect"))
-            .map(|h| h.value.as_str())
-        {
-            None => false,
-            Some(v) if v.eq_ignore_ascii_case("100-continue") => true,
-            _ => return Err(RequestCreationError::ExpectationFailed),
-        }
-    };
+/// An answer as the connection's thread sends it.
+pub(crate) struct Answer {
+    pub bytes: Vec<u8>,
+    pub closes: bool,
+}
 
-    // true if the client sent a `Connection: upgrade` header
-    // token-server patch: a client that sends `Expect: 100-continue` waits for
-    // "100 Continue" before it sends its body. tiny_http sent that, and read the
-    // body, only when the request loop first read it, so a client that then sent
-    // its body slowly held the request loop up. For a body small enough to be
-    // read here (below), "100 Continue" is now sent here, by the connection's
-    // own thread, and the body read here too; a larger one is still left to
-    // the server, which answers 413 without asking for it.
-    let continue_here = expects_continue
-        && match content_length {
-            Some(length) => length <= READ_AHEAD,
-            None => transfer_encoding.is_some(),
-        };
-    if continue_here {
-        write!(
-            writer,
-            "HTTP/{}.{} 100 Continue\r\n\r\n",
-            version.0, version.1
-        )?;
-        writer.flush()?;
-    }
-    let expects_continue = expects_continue && !continue_here;
-
-    let connection_upgrade = {
-        match headers
-            .iter()
-            .find(|h: &&Header| h.field.equiv("Connection"))
-            .map(|h| h.value.as_str())
-        {
-            Some(v) if v.to_ascii_lowercase().contains("upgrade") => true,
-            _ => false,
-        }
-    };
-
-    // we wrap `source_data` around a reading whose nature depends on the transfer-encoding and
-    // content-length headers
-    let reader = if connection_upgrade {
-        // if we have a `Connection: upgrade`, always keeping the whole reader
-        Box::new(source_data) as Box<dyn Read + Send + 'static>
-    } else if let Some(content_length) = content_length {
-        if content_length == 0 {
-            Box::new(io::empty()) as Box<dyn Read + Send + 'static>
-        // token-server patch: was 1024. A body up to 8 KiB (token-server's limit) is
-        // read here, on the connection's own thread, so a client that sends its
-        // body slowly keeps only that thread waiting, never the request loop.
-        } else if content_length <= READ_AHEAD && !expects_continue {
-            // if the content-length is small enough, we just read everything into a buffer
-
-            let mut buffer = vec![0; content_length];
-            let mut offset = 0;
-
-            while offset != content_length {
-                let read = source_data.read(&mut buffer[offset..])?;
-                if read == 0 {
-                    // the socket returned EOF, but we were before the expected content-length
-                    // aborting
-                    let info = "Connection has been closed before we received enough data";
-                    let err = IoError::new(ErrorKind::ConnectionAborted, info);
-                    return Err(RequestCreationError::CreationIoError(err));
-                }
-
-                offset += read;
-            }
-
-            Box::new(Cursor::new(buffer)) as Box<dyn Read + Send + 'static>
-        } else {
-            let (data_reader, _) = EqualReader::new(source_data, content_length); // TODO:
-            Box::new(FusedReader::new(data_reader)) as Box<dyn Read + Send + 'static>
-        }
-    } else if transfer_encoding.is_some() && !expects_continue {
-        // token-server patch: the first 8 KiB + 1 byte of a chunked body (enough for
-        // token-server to see whether it is over its limit) are read here, on the
-        // connection's own thread, so a client that sends them slowly keeps only
-        // that thread waiting, never the request loop.
-        let mut decoder = Decoder::new(source_data);
-        let mut start = Vec::new();
-        (&mut decoder)
-            .take(READ_AHEAD as u64 + 1)
-            .read_to_end(&mut start)?;
-        if start.len() <= READ_AHEAD {
-            // The whole body: the decoder has read its last chunk.
-            Box::new(Cursor::new(start)) as Box<dyn Read + Send + 'static>
-        } else {
-            Box::new(FusedReader::new(Cursor::new(start).chain(decoder)))
-                as Box<dyn Read + Send + 'static>
-        }
-    } else if transfer_encoding.is_some() {
-        // if a transfer-encoding was specified, then "chunked" is ALWAYS applied
-        // over the message (RFC2616 #3.6)
-        Box::new(FusedReader::new(Decoder::new(source_data))) as Box<dyn Read + Send + 'static>
-    } else {
-        // if we have neither a Content-Length nor a Transfer-Encoding,
-        // assuming that we have no data
-        // TODO: could also be multipart/byteranges
-        Box::new(io::empty()) as Box<dyn Read + Send + 'static>
-    };
-
-    Ok(Request {
-        data_reader: Some(reader),
-        response_writer: Some(Box::new(writer) as Box<dyn Write + Send + 'static>),
-        remote_addr,
-        secure,
-        method,
-        path,
-        http_version: version,
-        headers,
-        body_length: content_length,
-        must_send_continue: expects_continue,
-        notify_when_responded: None,
-    })
+/// What a connection's thread read, to become a `Request`.
+pub(crate) struct Parts {
+    pub method: Method,
+    pub path: String,
+    pub http_version: HTTPVersion,
+    pub headers: Vec<Header>,
+    pub remote_addr: Option<SocketAddr>,
+    pub body: Vec<u8>,
+    pub body_length: Option<usize>,
+    pub closes: bool,
 }
 
 impl Request {
-    /// Returns true if the request was made through HTTPS.
-    #[inline]
-    pub fn secure(&self) -> bool {
-        self.secure
+    pub(crate) fn new(parts: Parts, answer: Option<AnswerSender>) -> Request {
+        Request {
+            method: parts.method,
+            path: parts.path,
+            http_version: parts.http_version,
+            headers: parts.headers,
+            remote_addr: parts.remote_addr,
+            body: Cursor::new(parts.body),
+            body_length: parts.body_length,
+            closes: parts.closes,
+            answer,
+            received_at: Instant::now(),
+        }
     }
 
     /// Returns the method requested by the client (eg. `GET`, `POST`, etc.).
@@ -302,7 +104,9 @@ impl Request {
         &self.method
     }
 
-    /// Returns the resource requested by the client.
+    /// Returns the resource requested by the client: its path and query
+    /// (token-server fork: also for an absolute-form target,
+    /// `GET http://host/path?query`).
     #[inline]
     pub fn url(&self) -> &str {
         &self.path
@@ -320,9 +124,10 @@ impl Request {
         &self.http_version
     }
 
-    /// Returns the length of the body in bytes.
+    /// Returns the length of the body in bytes, as its `Content-Length` says.
     ///
-    /// Returns `None` if the length is unknown.
+    /// Returns `None` if the length is unknown (no `Content-Length`: no body,
+    /// or a chunked one).
     #[inline]
     pub fn body_length(&self) -> Option<usize> {
         self.body_length
@@ -341,47 +146,17 @@ impl Request {
         self.remote_addr.as_ref()
     }
 
-    /// Sends a response with a `Connection: upgrade` header, then turns the `Request` into a `Stream`.
-    ///
-    /// The main purpose of this function is to support websockets.
-    /// If you detect that the request wants to use some kind of protocol upgrade, you can
-    ///  call this function to obtain full control of the socket stream.
-    ///
-    /// If you call this on a non-websocket request, tiny-http will wait until this `Stream` object
-    ///  is destroyed before continuing to read or write on the socket. Therefore you should always
-    ///  destroy it as soon as possible.
-    pub fn upgrade<R: Read>(
-        mut self,
-        protocol: &str,
-        response: Response<R>,
-    ) -> Box<dyn ReadWrite + Send> {
-        use crate::util::CustomStream;
-
-        response
-            .raw_print(
-                self.response_writer.as_mut().unwrap().by_ref(),
-                self.http_version.clone(),
-                &self.headers,
-                false,
-                Some(protocol),
-            )
-            .ok(); // TODO: unused result
-
-        self.response_writer.as_mut().unwrap().flush().ok(); // TODO: unused result
-
-        let stream = CustomStream::new(self.extract_reader_impl(), self.extract_writer_impl());
-        if let Some(sender) = self.notify_when_responded.take() {
-            let stream = NotifyOnDrop {
-                sender,
-                inner: stream,
-            };
-            Box::new(stream) as Box<dyn ReadWrite + Send>
-        } else {
-            Box::new(stream) as Box<dyn ReadWrite + Send>
-        }
+    /// token-server fork: when the whole request (head and body) had arrived.
+    #[inline]
+    pub fn received_at(&self) -> Instant {
+        self.received_at
     }
 
     /// Allows to read the body of the request.
+    ///
+    /// token-server fork: the body is already in memory (see above), so this
+    /// never waits on the client; a body over the server's limit reads as
+    /// empty (`Content-Length`) or as its first `limit + 1` bytes (chunked).
     ///
     /// # Example
     ///
@@ -397,124 +172,45 @@ impl Request {
     ///     println!("{}", content);
     /// }
     /// ```
-    ///
-    /// If the client sent a `Expect: 100-continue` header with the request, calling this
-    ///  function will send back a `100 Continue` response.
     #[inline]
     pub fn as_reader(&mut self) -> &mut dyn Read {
-        if self.must_send_continue {
-            let msg = Response::new_empty(StatusCode(100));
-            msg.raw_print(
-                self.response_writer.as_mut().unwrap().by_ref(),
-                self.http_version.clone(),
-                &self.headers,
-                true,
-                None,
-            )
-            .ok();
-            self.response_writer.as_mut().unwrap().flush().ok();
-            self.must_send_continue = false;
-        }
-
-        self.data_reader.as_mut().unwrap()
-    }
-
-    /// Turns the `Request` into a writer.
-    ///
-    /// The writer has a raw access to the stream to the user.
-    /// This function is useful for things like CGI.
-    ///
-    /// Note that the destruction of the `Writer` object may trigger
-    /// some events. For exemple if a client has sent multiple requests and the requests
-    /// have been processed in parallel, the destruction of a writer will trigger
-    /// the writing of the next response.
-    /// Therefore you should always destroy the `Writer` as soon as possible.
-    #[inline]
-    pub fn into_writer(mut self) -> Box<dyn Write + Send + 'static> {
-        let writer = self.extract_writer_impl();
-        if let Some(sender) = self.notify_when_responded.take() {
-            let writer = NotifyOnDrop {
-                sender,
-                inner: writer,
-            };
-            Box::new(writer) as Box<dyn Write + Send + 'static>
-        } else {
-            writer
-        }
-    }
-
-    /// Extract the response `Writer` object from the Request, dropping this `Writer` has the same side effects
-    /// as the object returned by `into_writer` above.
-    ///
-    /// This may only be called once on a single request.
-    fn extract_writer_impl(&mut self) -> Box<dyn Write + Send + 'static> {
-        use std::mem;
-
-        assert!(self.response_writer.is_some());
-
-        let mut writer = None;
-        mem::swap(&mut self.response_writer, &mut writer);
-        writer.unwrap()
-    }
-
-    /// Extract the body `Reader` object from the Request.
-    ///
-    /// This may only be called once on a single request.
-    fn extract_reader_impl(&mut self) -> Box<dyn Read + Send + 'static> {
-        use std::mem;
-
-        assert!(self.data_reader.is_some());
-
-        let mut reader = None;
-        mem::swap(&mut self.data_reader, &mut reader);
-        reader.unwrap()
+        &mut self.body
     }
 
     /// Sends a response to this request.
+    ///
+    /// token-server fork: the answer is written into a buffer here and sent
+    /// by the connection's own thread, so this never waits on the client. An
+    /// error reading the response's body is returned (and the client gets an
+    /// empty 500); a client that has gone is not an error.
     #[inline]
     pub fn respond<R>(mut self, response: Response<R>) -> Result<(), IoError>
     where
         R: Read,
     {
-        let res = self.respond_impl(response);
-        if let Some(sender) = self.notify_when_responded.take() {
-            sender.send(()).unwrap();
-        }
-        res
+        self.send(response)
     }
 
-    fn respond_impl<R>(&mut self, response: Response<R>) -> Result<(), IoError>
-    where
-        R: Read,
-    {
-        let mut writer = self.extract_writer_impl();
-
-        let do_not_send_body = self.method == Method::Head;
-
-        Self::ignore_client_closing_errors(response.raw_print(
-            writer.by_ref(),
-            self.http_version.clone(),
-            &self.headers,
-            do_not_send_body,
-            None,
-        ))?;
-
-        Self::ignore_client_closing_errors(writer.flush())
-    }
-
-    fn ignore_client_closing_errors(result: io::Result<()>) -> io::Result<()> {
-        result.or_else(|err| match err.kind() {
-            ErrorKind::BrokenPipe => Ok(()),
-            ErrorKind::ConnectionAborted => Ok(()),
-            ErrorKind::ConnectionRefused => Ok(()),
-            ErrorKind::ConnectionReset => Ok(()),
-            _ => Err(err),
-        })
-    }
-
-    pub(crate) fn with_notify_sender(mut self, sender: Sender<()>) -> Self {
-        self.notify_when_responded = Some(sender);
-        self
+    fn send<R: Read>(&mut self, response: Response<R>) -> Result<(), IoError> {
+        let Some(answer) = self.answer.take() else {
+            return Ok(());
+        };
+        let closes = self.closes || answer.stopping.load(Ordering::Relaxed);
+        let head_only = self.method == Method::Head;
+        let (bytes, closes, result) =
+            match response.serialize(&self.http_version, head_only, closes) {
+                Ok(bytes) => (bytes, closes, Ok(())),
+                Err(error) => {
+                    let bytes = Response::empty(500)
+                        .serialize(&self.http_version, head_only, true)
+                        .unwrap_or_default();
+                    (bytes, true, Err(error))
+                }
+            };
+        // The connection's thread has gone only when its client has: there is
+        // nobody to tell.
+        let _ = answer.sender.send(Answer { bytes, closes });
+        result
     }
 }
 
@@ -530,21 +226,12 @@ impl fmt::Debug for Request {
 
 impl Drop for Request {
     fn drop(&mut self) {
-        if self.response_writer.is_some() {
-            let response = Response::empty(500);
-            let _ = self.respond_impl(response); // ignoring any potential error
-            if let Some(sender) = self.notify_when_responded.take() {
-                sender.send(()).unwrap();
-            }
+        if self.answer.is_some() {
+            self.closes = true;
+            let _ = self.send(Response::empty(500));
         }
     }
 }
-
-/// Dummy trait that regroups the `Read` and `Write` traits.
-///
-/// Automatically implemented on all types that implement both `Read` and `Write`.
-pub trait ReadWrite: Read + Write {}
-impl<T> ReadWrite for T where T: Read + Write {}
 
 #[cfg(test)]
 mod tests {

@@ -1,9 +1,7 @@
 use crate::common::{HTTPVersion, Header, StatusCode};
 use httpdate::HttpDate;
-use std::cmp::Ordering;
 use std::sync::mpsc::Receiver;
 
-use std::io::Result as IoResult;
 use std::io::{self, Cursor, Read, Write};
 
 use std::fs::File;
@@ -12,6 +10,11 @@ use std::str::FromStr;
 use std::time::SystemTime;
 
 /// Object representing an HTTP response whose purpose is to be given to a `Request`.
+///
+/// token-server fork: `Request::respond` reads the whole body and writes the
+/// answer into one buffer, with a `Content-Length`, which the connection's own
+/// thread then sends: answers are meant to be small. There are no chunked
+/// answers (and no `with_chunked_threshold`).
 ///
 /// Some headers cannot be changed. Trying to define the value
 /// of one of these will have no effect:
@@ -42,145 +45,15 @@ pub struct Response<R> {
     status_code: StatusCode,
     headers: Vec<Header>,
     data_length: Option<usize>,
-    chunked_threshold: Option<usize>,
 }
 
 /// A `Response` without a template parameter.
 pub type ResponseBox = Response<Box<dyn Read + Send>>;
 
-/// Transfer encoding to use when sending the message.
-/// Note that only *supported* encoding are listed here.
-#[derive(Copy, Clone)]
-enum TransferEncoding {
-    Identity,
-    Chunked,
-}
-
-impl FromStr for TransferEncoding {
-    type Err = ();
-
-    fn from_str(input: &str) -> Result<TransferEncoding, ()> {
-        if input.eq_ignore_ascii_case("identity") {
-            Ok(TransferEncoding::Identity)
-        } else if input.eq_ignore_ascii_case("chunked") {
-            Ok(TransferEncoding::Chunked)
-        } else {
-            Err(())
-        }
-    }
-}
-
 /// Builds a Date: header with the current date.
 fn build_date_header() -> Header {
-    let d = HttpDate::from(SystemTime::now());
-    Header::from_bytes(&b"Date"[..], &d.to_string().into_bytes()[..]).unwrap()
-}
-
-fn write_message_header<W>(
-    mut writer: W,
-    http_version: &HTTPVersion,
-    status_code: &StatusCode,
-    headers: &[Header],
-) -> IoResult<()>
-where
-    W: Write,
-{
-    // writing status line
-    write!(
-        &mut writer,
-        "HTTP/{}.{} {} {}\r\n",
-        http_version.0,
-        http_version.1,
-        status_code.0,
-        status_code.default_reason_phrase()
-    )?;
-
-    // writing headers
-    for header in headers.iter() {
-        writer.write_all(header.field.as_str().as_ref())?;
-        write!(&mut writer, ": ")?;
-        writer.write_all(header.value.as_str().as_ref())?;
-        write!(&mut writer, "\r\n")?;
-    }
-
-    // separator between header and data
-    write!(&mut writer, "\r\n")?;
-
-    Ok(())
-}
-
-fn choose_transfer_encoding(
-    status_code: StatusCode,
-    request_headers: &[Header],
-    http_version: &HTTPVersion,
-    entity_length: &Option<usize>,
-    has_additional_headers: bool,
-    chunked_threshold: usize,
-) -> TransferEncoding {
-    use crate::util;
-
-    // HTTP 1.0 doesn't support other encoding
-    if *http_version <= (1, 0) {
-        return TransferEncoding::Identity;
-    }
-
-    // Per section 3.3.1 of RFC7230:
-    // A server MUST NOT send a Transfer-Encoding header field in any response with a status code
-    // of 1xx (Informational) or 204 (No Content).
-    if status_code.0 < 200 || status_code.0 == 204 {
-        return TransferEncoding::Identity;
-    }
-
-    // parsing the request's TE header
-    let user_request = request_headers
-        .iter()
-        // finding TE
-        .find(|h| h.field.equiv("TE"))
-        // getting its value
-        .map(|h| h.value.clone())
-        // getting the corresponding TransferEncoding
-        .and_then(|value| {
-            // getting list of requested elements
-            let mut parse = util::parse_header_value(value.as_str()); // TODO: remove conversion
-
-            // sorting elements by most priority
-            parse.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(Ordering::Equal));
-
-            // trying to parse each requested encoding
-            for value in parse.iter() {
-                // q=0 are ignored
-                if value.1 <= 0.0 {
-                    continue;
-                }
-
-                if let Ok(te) = TransferEncoding::from_str(value.0) {
-                    return Some(te);
-                }
-            }
-
-            // encoding not found
-            None
-        });
-
-    if let Some(user_request) = user_request {
-        return user_request;
-    }
-
-    // if we have additional headers, using chunked
-    if has_additional_headers {
-        return TransferEncoding::Chunked;
-    }
-
-    // if we don't have a Content-Length, or if the Content-Length is too big, using chunks writer
-    if entity_length
-        .as_ref()
-        .is_none_or(|val| *val >= chunked_threshold)
-    {
-        return TransferEncoding::Chunked;
-    }
-
-    // Identity by default
-    TransferEncoding::Identity
+    let date = HttpDate::from(SystemTime::now()).to_string();
+    Header::from_bytes(&b"Date"[..], date).expect("an HTTP date is a valid value")
 }
 
 impl<R> Response<R>
@@ -205,7 +78,6 @@ where
             status_code,
             headers: Vec::with_capacity(16),
             data_length,
-            chunked_threshold: None,
         };
 
         for h in headers {
@@ -222,28 +94,11 @@ where
         response
     }
 
-    /// Set a threshold for `Content-Length` where we chose chunked
-    /// transfer. Notice that chunked transfer might happen regardless of
-    /// this threshold, for instance when the request headers indicate
-    /// it is wanted or when there is no `Content-Length`.
-    pub fn with_chunked_threshold(mut self, length: usize) -> Response<R> {
-        self.chunked_threshold = Some(length);
-        self
-    }
-
     /// Convert the response into the underlying `Read` type.
     ///
     /// This is mainly useful for testing as it must consume the `Response`.
     pub fn into_reader(self) -> R {
         self.reader
-    }
-
-    /// The current `Content-Length` threshold for switching over to
-    /// chunked transfer. The default is 32768 bytes. Notice that
-    /// chunked transfer is mutually exclusive with sending a
-    /// `Content-Length` header as per the HTTP spec.
-    pub fn chunked_threshold(&self) -> usize {
-        self.chunked_threshold.unwrap_or(32768)
     }
 
     /// Adds a header to the list.
@@ -318,139 +173,72 @@ where
             headers: self.headers,
             status_code: self.status_code,
             data_length,
-            chunked_threshold: self.chunked_threshold,
         }
     }
 
-    /// Prints the HTTP response to a writer.
-    ///
-    /// This function is the one used to send the response to the client's socket.
-    /// Therefore you shouldn't expect anything pretty-printed or even readable.
-    ///
-    /// The HTTP version and headers passed as arguments are used to
-    ///  decide which features (most notably, encoding) to use.
-    ///
-    /// Note: does not flush the writer.
-    pub fn raw_print<W: Write>(
+    /// token-server fork: the whole answer, head and body, in one buffer, as
+    /// the connection's thread will send it. `head_only` (an answer to HEAD)
+    /// leaves the body out but keeps its `Content-Length`; `closes` adds
+    /// `Connection: close`. An error reading the body is returned as it is.
+    pub(crate) fn serialize(
         mut self,
-        mut writer: W,
-        http_version: HTTPVersion,
-        request_headers: &[Header],
-        do_not_send_body: bool,
-        upgrade: Option<&str>,
-    ) -> IoResult<()> {
-        let mut transfer_encoding = Some(choose_transfer_encoding(
-            self.status_code,
-            request_headers,
-            &http_version,
-            &self.data_length,
-            false, /* TODO */
-            self.chunked_threshold(),
-        ));
+        http_version: &HTTPVersion,
+        head_only: bool,
+        closes: bool,
+    ) -> io::Result<Vec<u8>> {
+        // Status codes 1xx, 204 and 304 have no body (RFC 9110 6.4.1).
+        let has_body = !matches!(self.status_code.0, 100..=199 | 204 | 304);
+        let mut body = Vec::new();
+        let length = match self.data_length {
+            Some(length) if head_only => length,
+            Some(length) => {
+                (&mut self.reader)
+                    .take(length as u64)
+                    .read_to_end(&mut body)?;
+                body.len()
+            }
+            None => {
+                self.reader.read_to_end(&mut body)?;
+                body.len()
+            }
+        };
 
-        // add `Date` if not in the headers
+        let mut answer = Vec::with_capacity(256 + body.len());
+        // An HTTP/1.0 client gets an HTTP/1.0 answer; everyone else 1.1.
+        let version = if *http_version == HTTPVersion(1, 0) {
+            "1.0"
+        } else {
+            "1.1"
+        };
+        write!(
+            answer,
+            "HTTP/{} {} {}\r\n",
+            version,
+            self.status_code.0,
+            self.status_code.default_reason_phrase()
+        )?;
+        if !self.headers.iter().any(|h| h.field.equiv("Server")) {
+            answer.extend_from_slice(b"Server: tiny-http (Rust)\r\n");
+        }
         if !self.headers.iter().any(|h| h.field.equiv("Date")) {
             self.headers.insert(0, build_date_header());
         }
-
-        // add `Server` if not in the headers
-        if !self.headers.iter().any(|h| h.field.equiv("Server")) {
-            self.headers.insert(
-                0,
-                Header::from_bytes(&b"Server"[..], &b"tiny-http (Rust)"[..]).unwrap(),
-            );
+        for header in &self.headers {
+            write!(answer, "{}: {}\r\n", header.field, header.value)?;
         }
-
-        // handling upgrade
-        if let Some(upgrade) = upgrade {
-            self.headers.insert(
-                0,
-                Header::from_bytes(&b"Upgrade"[..], upgrade.as_bytes()).unwrap(),
-            );
-            self.headers.insert(
-                0,
-                Header::from_bytes(&b"Connection"[..], &b"upgrade"[..]).unwrap(),
-            );
-            transfer_encoding = None;
+        if has_body {
+            write!(answer, "Content-Length: {}\r\n", length)?;
         }
-
-        // if the transfer encoding is identity, the content length must be known ; therefore if
-        // we don't know it, we buffer the entire response first here
-        // while this is an expensive operation, it is only ever needed for clients using HTTP 1.0
-        let (mut reader, data_length): (Box<dyn Read>, _) =
-            match (self.data_length, transfer_encoding) {
-                (Some(l), _) => (Box::new(self.reader), Some(l)),
-                (None, Some(TransferEncoding::Identity)) => {
-                    let mut buf = Vec::new();
-                    self.reader.read_to_end(&mut buf)?;
-                    let l = buf.len();
-                    (Box::new(Cursor::new(buf)), Some(l))
-                }
-                _ => (Box::new(self.reader), None),
-            };
-
-        // checking whether to ignore the body of the response
-        let do_not_send_body = do_not_send_body
-            || match self.status_code.0 {
-                // status code 1xx, 204 and 304 MUST not include a body
-                100..=199 | 204 | 304 => true,
-                _ => false,
-            };
-
-        // preparing headers for transfer
-        match transfer_encoding {
-            Some(TransferEncoding::Chunked) => self
-                .headers
-                .push(Header::from_bytes(&b"Transfer-Encoding"[..], &b"chunked"[..]).unwrap()),
-
-            Some(TransferEncoding::Identity) => {
-                assert!(data_length.is_some());
-                let data_length = data_length.unwrap();
-
-                self.headers.push(
-                    Header::from_bytes(
-                        &b"Content-Length"[..],
-                        format!("{}", data_length).as_bytes(),
-                    )
-                    .unwrap(),
-                )
-            }
-
-            _ => (),
-        };
-
-        // sending headers
-        write_message_header(
-            writer.by_ref(),
-            &http_version,
-            &self.status_code,
-            &self.headers,
-        )?;
-
-        // sending the body
-        if !do_not_send_body {
-            match transfer_encoding {
-                Some(TransferEncoding::Chunked) => {
-                    use chunked_transfer::Encoder;
-
-                    let mut writer = Encoder::new(writer);
-                    io::copy(&mut reader, &mut writer)?;
-                }
-
-                Some(TransferEncoding::Identity) => {
-                    assert!(data_length.is_some());
-                    let data_length = data_length.unwrap();
-
-                    if data_length >= 1 {
-                        io::copy(&mut reader, &mut writer)?;
-                    }
-                }
-
-                _ => (),
-            }
+        if closes {
+            answer.extend_from_slice(b"Connection: close\r\n");
+        } else if version == "1.0" {
+            answer.extend_from_slice(b"Connection: keep-alive\r\n");
         }
-
-        Ok(())
+        answer.extend_from_slice(b"\r\n");
+        if has_body && !head_only {
+            answer.extend_from_slice(&body);
+        }
+        Ok(answer)
     }
 
     /// Retrieves the current value of the `Response` status code
@@ -480,7 +268,6 @@ where
             status_code: self.status_code,
             headers: self.headers,
             data_length: self.data_length,
-            chunked_threshold: self.chunked_threshold,
         }
     }
 }
@@ -531,7 +318,7 @@ impl Response<Cursor<Vec<u8>>> {
             StatusCode(200),
             vec![
                 Header::from_bytes(&b"Content-Type"[..], &b"text/plain; charset=UTF-8"[..])
-                    .unwrap(),
+                    .expect("a valid header"),
             ],
             Cursor::new(data.into_bytes()),
             Some(data_len),
@@ -568,7 +355,6 @@ impl Clone for Response<io::Empty> {
             status_code: self.status_code,
             headers: self.headers.clone(),
             data_length: self.data_length,
-            chunked_threshold: self.chunked_threshold,
         }
     }
 }

@@ -1,5 +1,5 @@
 use std::collections::VecDeque;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 enum Control<T> {
@@ -7,12 +7,21 @@ enum Control<T> {
     Unblock,
 }
 
+/// The queue between the connections' threads, which push whole requests,
+/// and the thread (or threads) that answer them.
 pub struct MessagesQueue<T>
 where
     T: Send,
 {
-    queue: Mutex<VecDeque<Control<T>>>,
+    state: Mutex<State<T>>,
     condvar: Condvar,
+}
+
+struct State<T> {
+    queue: VecDeque<Control<T>>,
+    /// token-server fork: closed by `Server::stop`: nothing more is pushed,
+    /// and pops return what is left, then `None`.
+    closed: bool,
 }
 
 impl<T> MessagesQueue<T>
@@ -21,45 +30,70 @@ where
 {
     pub fn with_capacity(capacity: usize) -> Arc<MessagesQueue<T>> {
         Arc::new(MessagesQueue {
-            queue: Mutex::new(VecDeque::with_capacity(capacity)),
+            state: Mutex::new(State {
+                queue: VecDeque::with_capacity(capacity),
+                closed: false,
+            }),
             condvar: Condvar::new(),
         })
     }
 
-    /// Pushes an element to the queue.
-    pub fn push(&self, value: T) {
-        let mut queue = self.queue.lock().unwrap();
-        queue.push_back(Control::Elem(value));
+    // A panic never happens while the lock is held, so a poisoned lock still
+    // guards a whole queue.
+    fn state(&self) -> MutexGuard<'_, State<T>> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Pushes an element to the queue; gives it back if the queue is closed.
+    pub fn push(&self, value: T) -> Result<(), T> {
+        let mut state = self.state();
+        if state.closed {
+            return Err(value);
+        }
+        state.queue.push_back(Control::Elem(value));
         self.condvar.notify_one();
+        Ok(())
     }
 
     /// Unblock one thread stuck in pop loop.
     pub fn unblock(&self) {
-        let mut queue = self.queue.lock().unwrap();
-        queue.push_back(Control::Unblock);
+        let mut state = self.state();
+        state.queue.push_back(Control::Unblock);
         self.condvar.notify_one();
     }
 
-    /// Pops an element. Blocks until one is available.
-    /// Returns None in case unblock() was issued.
-    pub fn pop(&self) -> Option<T> {
-        let mut queue = self.queue.lock().unwrap();
+    /// token-server fork: no more pushes; every thread waiting in `pop` wakes.
+    pub fn close(&self) {
+        let mut state = self.state();
+        state.closed = true;
+        self.condvar.notify_all();
+    }
 
+    /// Pops an element. Blocks until one is available.
+    /// Returns None in case unblock() was issued, or the queue is closed and
+    /// empty.
+    pub fn pop(&self) -> Option<T> {
+        let mut state = self.state();
         loop {
-            match queue.pop_front() {
+            match state.queue.pop_front() {
                 Some(Control::Elem(value)) => return Some(value),
                 Some(Control::Unblock) => return None,
+                None if state.closed => return None,
                 None => (),
             }
-
-            queue = self.condvar.wait(queue).unwrap();
+            state = self
+                .condvar
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
     }
 
     /// Tries to pop an element without blocking.
     pub fn try_pop(&self) -> Option<T> {
-        let mut queue = self.queue.lock().unwrap();
-        match queue.pop_front() {
+        let mut state = self.state();
+        match state.queue.pop_front() {
             Some(Control::Elem(value)) => Some(value),
             Some(Control::Unblock) | None => None,
         }
@@ -69,28 +103,23 @@ where
     /// more than the specified timeout duration
     /// or unblock() was issued
     pub fn pop_timeout(&self, timeout: Duration) -> Option<T> {
-        let mut queue = self.queue.lock().unwrap();
-        let mut duration = timeout;
+        let deadline = Instant::now() + timeout;
+        let mut state = self.state();
         loop {
-            match queue.pop_front() {
+            match state.queue.pop_front() {
                 Some(Control::Elem(value)) => return Some(value),
                 Some(Control::Unblock) => return None,
+                None if state.closed => return None,
                 None => (),
             }
-            let now = Instant::now();
-            let (_queue, result) = self.condvar.wait_timeout(queue, timeout).unwrap();
-            queue = _queue;
-            let sleep_time = now.elapsed();
-            duration = if duration > sleep_time {
-                duration - sleep_time
-            } else {
-                Duration::from_millis(0)
-            };
-            if result.timed_out()
-                || (duration.as_secs() == 0 && duration.subsec_nanos() < 1_000_000)
-            {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
                 return None;
             }
+            state = match self.condvar.wait_timeout(state, left) {
+                Ok((state, _)) => state,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
         }
     }
 }
