@@ -29,7 +29,9 @@ fn main() -> ExitCode {
             "--connections" => match value.parse() {
                 Ok(count) if count > 0 => connections = count,
                 _ => {
-                    return usage_error(&format!("--connections: '{value}' is not a count above 0"));
+                    return usage_error(&format!(
+                        "--connections: '{value}' is not a count above 0"
+                    ));
                 }
             },
             _ => return usage_error(&format!("unknown argument '{flag}'")),

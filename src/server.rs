@@ -24,7 +24,11 @@ pub fn listen(host: &str, port: u16, idle_timeout: Duration) -> Result<tiny_http
     };
     let listener = TcpListener::bind((host, port))
         .map_err(|error| format!("cannot listen on {shown}: {error}"))?;
-    tiny_http::Server::from_listener_with_idle_timeout(listener, None, Some(idle_timeout))
+    let options = tiny_http::Options {
+        idle_timeout: Some(idle_timeout),
+        ..tiny_http::Options::default()
+    };
+    tiny_http::Server::from_listener(listener, options)
         .map_err(|error| format!("cannot listen on {shown}: {error}"))
 }
 
