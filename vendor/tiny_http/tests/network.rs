@@ -230,9 +230,7 @@ fn connection_timeout() {
 }
 */
 
-#[test]
-fn chunked_threshold() {
-    let resp = tiny_http::Response::from_string("test".to_string());
-    assert_eq!(resp.chunked_threshold(), 32768);
-    assert_eq!(resp.with_chunked_threshold(42).chunked_threshold(), 42);
-}
+// token-server fork: upstream's `chunked_threshold` test is removed with the
+// API it checked (`Response::with_chunked_threshold`, `chunked_threshold`):
+// the fork writes every answer whole, with its Content-Length, so it never
+// chooses chunked answers.
