@@ -23,6 +23,7 @@ test:
 lint:
 	cargo fmt --all --check
 	cargo clippy --locked --all-targets -p token-server -p testkit -- -D warnings
+	cargo clippy --locked --lib --profile test -p tiny_http@0.12.0+token-server -- -D warnings
 
 demo: build
 	bash scripts/demo.sh $(SERVER)

@@ -18,6 +18,8 @@ pub struct Answer {
     /// Why the answer is what it is, for the request log only (say, "token
     /// expired"); the client never sees it.
     pub reason: Option<&'static str>,
+    /// Whose login or token this was, for the request log only.
+    pub user: Option<String>,
 }
 
 impl Answer {
@@ -27,6 +29,7 @@ impl Answer {
             body: body.to_string(),
             headers: Vec::new(),
             reason: None,
+            user: None,
         }
     }
 
@@ -38,6 +41,17 @@ impl Answer {
     pub fn because(mut self, reason: &'static str) -> Answer {
         self.reason = Some(reason);
         self
+    }
+
+    pub fn for_user(mut self, user: &str) -> Answer {
+        self.user = Some(user.to_string());
+        self
+    }
+
+    /// What the log says in brackets after the status: whose it was, or why
+    /// it was refused.
+    pub fn log_note(&self) -> Option<&str> {
+        self.user.as_deref().or(self.reason)
     }
 
     pub fn into_response(self) -> Response<Cursor<Vec<u8>>> {

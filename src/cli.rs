@@ -4,27 +4,31 @@ use crate::log::Verbosity;
 
 pub const USAGE: &str = "\
 usage: token-server [--host HOST] [--port PORT] [--ttl SECONDS] [--user NAME:PASSWORD]...
-                    [--idle-timeout SECONDS] [--quiet | --verbose]
+                    [--idle-timeout SECONDS] [--request-timeout SECONDS] [--quiet | --verbose]
        token-server --help | --version";
 
 pub const HELP: &str = "\
 token-server: hands out login tokens and checks them (the Flask tutorial's token login).
 
 usage: token-server [--host HOST] [--port PORT] [--ttl SECONDS] [--user NAME:PASSWORD]...
-                    [--idle-timeout SECONDS] [--quiet | --verbose]
+                    [--idle-timeout SECONDS] [--request-timeout SECONDS] [--quiet | --verbose]
        token-server --help | --version
 
-  --host HOST             address to listen on (default 127.0.0.1; 0.0.0.0 opens it to the network)
-  --port PORT             port to listen on (default 5000; 0 takes a free port)
-  --ttl SECONDS           how long a token lives (default 7200)
-  --user NAME:PASSWORD    a user who may log in; repeat for more (default magigo:123456)
-  --idle-timeout SECONDS  close a connection that sends nothing for this long (default 5)
-  --quiet                 log nothing per request
-  --verbose               log each request's headers too
-  --help                  show this help
-  --version               show the version
+  --host HOST                address to listen on (default 127.0.0.1; 0.0.0.0 opens it to the network)
+  --port PORT                port to listen on (default 5000; 0 takes a free port)
+  --ttl SECONDS              how long a token lives (default 7200)
+  --user NAME:PASSWORD       a user who may log in; repeat for more (default magigo:123456,
+                             which is there only when no --user is given)
+  --idle-timeout SECONDS     close a connection that sends nothing for this long (default 5)
+  --request-timeout SECONDS  answer 408 to a request not whole this long after its first byte
+                             (default 10)
+  --quiet                    log nothing per request
+  --verbose                  log each request's headers too
+  --help                     show this help
+  --version                  show the version
 
-Once it listens, the first line on stdout is `listening on http://HOST:PORT`.";
+Once it listens, the first line on stdout is `listening on http://HOST:PORT`.
+Ctrl-C (SIGINT) or SIGTERM stops it gracefully.";
 
 /// The tutorial's one user, there unless `--user` gives others.
 pub const DEFAULT_USER: (&str, &str) = ("magigo", "123456");
@@ -36,6 +40,8 @@ pub struct Config {
     pub ttl_seconds: u32,
     /// A connection that sends nothing for this long is closed.
     pub idle_timeout_seconds: u32,
+    /// A request not whole this long after its first byte gets 408.
+    pub request_timeout_seconds: u32,
     /// (name, password) pairs, in the order given.
     pub users: Vec<(String, String)>,
     /// True when the users are the default one, not from `--user`.
@@ -61,6 +67,9 @@ impl Default for Config {
             ttl_seconds: 7200,
             // Apache's KeepAliveTimeout.
             idle_timeout_seconds: 5,
+            // Within nginx's client_header_timeout (60 s) and Apache's
+            // RequestReadTimeout (20-40 s): a request is a few hundred bytes.
+            request_timeout_seconds: 10,
             users: vec![(name.to_string(), password.to_string())],
             default_users: true,
             verbosity: Verbosity::Normal,
@@ -83,7 +92,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         };
         let takes_value = matches!(
             flag,
-            "--host" | "--port" | "--ttl" | "--user" | "--idle-timeout"
+            "--host" | "--port" | "--ttl" | "--user" | "--idle-timeout" | "--request-timeout"
         );
         if !takes_value && inline_value.is_some() {
             return Err(format!("{flag} takes no value"));
@@ -101,6 +110,9 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "--port" => config.port = parse_port(&value()?)?,
             "--ttl" => config.ttl_seconds = parse_seconds(flag, &value()?)?,
             "--idle-timeout" => config.idle_timeout_seconds = parse_seconds(flag, &value()?)?,
+            "--request-timeout" => {
+                config.request_timeout_seconds = parse_seconds(flag, &value()?)?;
+            }
             "--user" => {
                 let user = parse_user(&value()?)?;
                 if users.iter().any(|(name, _)| *name == user.0) {
@@ -180,6 +192,7 @@ mod tests {
         assert_eq!(config.port, 5000);
         assert_eq!(config.ttl_seconds, 7200);
         assert_eq!(config.idle_timeout_seconds, 5);
+        assert_eq!(config.request_timeout_seconds, 10);
         assert_eq!(config.users, vec![("magigo".into(), "123456".into())]);
         assert!(config.default_users);
         assert_eq!(config.verbosity, Verbosity::Normal);
@@ -250,6 +263,16 @@ mod tests {
             parse_strs(&["--idle-timeout", "0"]),
             Err("--idle-timeout: '0' is not a whole number of seconds from 1 to 4294967295".into())
         );
+    }
+
+    #[test]
+    fn request_timeout() {
+        assert_eq!(
+            config(&["--request-timeout", "2"]).request_timeout_seconds,
+            2
+        );
+        assert!(parse_strs(&["--request-timeout", "0"]).is_err());
+        assert!(parse_strs(&["--request-timeout"]).is_err());
     }
 
     #[test]

@@ -1,11 +1,12 @@
-//! The request log: one line per request on stderr, with secrets hidden.
+//! The request log's lines: one per answer, with secrets hidden. (They are
+//! written to stderr by `log_writer`.)
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tiny_http::{Header, Method};
+use tiny_http::Header;
 
 /// How much the server says about each request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,36 +22,88 @@ pub enum Verbosity {
 /// Query parameters whose values never reach the log.
 const SECRET_PARAMETERS: [&str; 3] = ["token", "access_token", "password"];
 
-/// `127.0.0.1:53412 GET /test?token=*** 401 0.05ms (token expired)`, with a
-/// newline. The reason in brackets is the server's own note on why a request was
-/// refused; the client only ever sees `error`.
-pub fn request_line(
-    client: Option<&SocketAddr>,
-    method: &Method,
-    url: &str,
-    status: u16,
-    elapsed: Duration,
-    reason: Option<&str>,
-) -> String {
+/// What one log line says about one answer.
+pub struct Entry<'a> {
+    /// When the answer was given.
+    pub time: SystemTime,
+    pub client: Option<&'a SocketAddr>,
+    /// `None` for a request too broken to have one.
+    pub method: Option<&'a str>,
+    /// The target, with its query; `None` for a request too broken to have one.
+    pub url: Option<&'a str>,
+    pub status: u16,
+    /// How long the answer took.
+    pub elapsed: Duration,
+    /// Why a request was refused ("token expired"), or whose token or login
+    /// it was ("magigo"). The client never sees it.
+    pub note: Option<&'a str>,
+}
+
+/// `2026-11-27T11:02:03.456Z 127.0.0.1:53412 GET /test?token=*** 200 0.05ms (magigo)`,
+/// with a newline; `-` where the request had no client address, method or
+/// path, and the note in brackets.
+pub fn line(entry: &Entry<'_>) -> String {
     // Written piece by piece into one String: this runs for every request.
-    let mut line = String::with_capacity(128);
-    match client {
+    let mut line = String::with_capacity(160);
+    push_timestamp(&mut line, entry.time);
+    line.push(' ');
+    match entry.client {
         Some(client) => {
             let _ = write!(line, "{client}");
         }
         None => line.push('-'),
     }
     line.push(' ');
-    push_printable(&mut line, method.as_str());
+    push_printable(&mut line, entry.method.unwrap_or("-"));
     line.push(' ');
-    push_printable(&mut line, &masked_url(url));
-    let milliseconds = elapsed.as_secs_f64() * 1000.0;
-    let _ = write!(line, " {status} {milliseconds:.2}ms");
-    if let Some(reason) = reason {
-        let _ = write!(line, " ({reason})");
+    push_printable(&mut line, &masked_url(entry.url.unwrap_or("-")));
+    let milliseconds = entry.elapsed.as_secs_f64() * 1000.0;
+    let _ = write!(line, " {} {milliseconds:.2}ms", entry.status);
+    if let Some(note) = entry.note {
+        line.push_str(" (");
+        push_printable(&mut line, note);
+        line.push(')');
     }
     line.push('\n');
     line
+}
+
+/// `2026-11-27T11:02:03.456Z`: RFC 3339, in UTC, with milliseconds.
+fn push_timestamp(line: &mut String, time: SystemTime) {
+    let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let seconds = since_epoch.as_secs();
+    let (year, month, day) = civil_date(seconds / 86_400);
+    let time_of_day = seconds % 86_400;
+    let _ = write!(
+        line,
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        time_of_day / 3600,
+        time_of_day % 3600 / 60,
+        time_of_day % 60,
+        since_epoch.subsec_millis()
+    );
+}
+
+/// The (year, month, day) of the `days`-th day after 1970-01-01, in the
+/// proleptic Gregorian calendar: Howard Hinnant's `civil_from_days`
+/// (<https://howardhinnant.github.io/date_algorithms.html>), for days from 1970.
+fn civil_date(days: u64) -> (u64, u64, u64) {
+    // Counted from 0000-03-01, so that a leap day is the last day of a year.
+    let days = days + 719_468;
+    let era = days / 146_097;
+    let day_of_era = days % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    (year, month, day)
 }
 
 /// The request's headers, one per line and indented, as the tutorial printed
@@ -116,13 +169,15 @@ fn is_secret_name(raw_name: &str) -> bool {
 }
 
 /// Appends `text` with its control characters escaped, so that a request cannot
-/// write fake lines or terminal escapes into the log.
+/// write fake lines or terminal escapes into the log; anything not ASCII is
+/// escaped too (`\u{e9}`), so that bytes a client put in a header value show
+/// as what they were.
 fn push_printable(line: &mut String, text: &str) {
     for c in text.chars() {
-        if c.is_control() {
-            line.extend(c.escape_default());
-        } else {
+        if c == ' ' || c.is_ascii_graphic() {
             line.push(c);
+        } else {
+            line.extend(c.escape_default());
         }
     }
 }
@@ -167,34 +222,82 @@ mod tests {
         );
     }
 
+    /// 2026-11-27T11:02:03.456Z.
+    fn example_time() -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(1_795_777_323_456)
+    }
+
     #[test]
-    fn request_line_has_client_method_path_status_time() {
-        let client: SocketAddr = "127.0.0.1:4000".parse().unwrap();
-        let line = request_line(
-            Some(&client),
-            &Method::Get,
-            "/test?token=secret",
-            401,
-            Duration::from_micros(120),
-            Some("token expired"),
-        );
+    fn line_has_time_client_method_path_status_duration_and_note() {
+        let client: SocketAddr = "127.0.0.1:53412".parse().unwrap();
+        let line = line(&Entry {
+            time: example_time(),
+            client: Some(&client),
+            method: Some("GET"),
+            url: Some("/test?token=secret"),
+            status: 200,
+            elapsed: Duration::from_micros(50),
+            note: Some("magigo"),
+        });
         assert_eq!(
             line,
-            "127.0.0.1:4000 GET /test?token=*** 401 0.12ms (token expired)\n"
+            "2026-11-27T11:02:03.456Z 127.0.0.1:53412 GET /test?token=*** 200 0.05ms (magigo)\n"
         );
     }
 
     #[test]
-    fn request_line_escapes_control_characters() {
-        let line = request_line(
-            None,
-            &Method::Get,
-            "/a\nfake 200",
-            404,
-            Duration::ZERO,
-            None,
+    fn line_of_a_request_without_method_or_path() {
+        let line = line(&Entry {
+            time: example_time(),
+            client: None,
+            method: None,
+            url: None,
+            status: 400,
+            elapsed: Duration::ZERO,
+            note: Some("bare LF in the head"),
+        });
+        assert_eq!(
+            line,
+            "2026-11-27T11:02:03.456Z - - - 400 0.00ms (bare LF in the head)\n"
         );
-        assert_eq!(line, "- GET /a\\nfake 200 404 0.00ms\n");
+    }
+
+    #[test]
+    fn line_escapes_control_characters_and_non_ascii() {
+        let line = line(&Entry {
+            time: example_time(),
+            client: None,
+            method: Some("GET"),
+            url: Some("/a\nfake 200\u{1b}[31m"),
+            status: 404,
+            elapsed: Duration::ZERO,
+            note: Some("caf\u{e9}"),
+        });
+        assert_eq!(
+            line,
+            "2026-11-27T11:02:03.456Z - GET /a\\nfake 200\\u{1b}[31m 404 0.00ms (caf\\u{e9})\n"
+        );
+    }
+
+    #[test]
+    fn timestamps_of_known_dates() {
+        let at = |seconds: u64, millis: u64| {
+            let mut text = String::new();
+            push_timestamp(
+                &mut text,
+                UNIX_EPOCH + Duration::from_millis(seconds * 1000 + millis),
+            );
+            text
+        };
+        assert_eq!(at(0, 0), "1970-01-01T00:00:00.000Z");
+        // The tutorial's token expires at 1472450500.34.
+        assert_eq!(at(1_472_450_500, 340), "2016-08-29T06:01:40.340Z");
+        // Leap days, a century that is not a leap year, and one that is.
+        assert_eq!(at(951_782_400, 0), "2000-02-29T00:00:00.000Z");
+        assert_eq!(at(4_107_542_399, 999), "2100-02-28T23:59:59.999Z");
+        assert_eq!(at(4_107_542_400, 0), "2100-03-01T00:00:00.000Z");
+        assert_eq!(at(1_709_164_800, 1), "2024-02-29T00:00:00.001Z");
+        assert_eq!(at(1_798_761_599, 0), "2026-12-31T23:59:59.000Z");
     }
 
     #[test]

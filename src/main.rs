@@ -1,12 +1,14 @@
-//! Reads the command line, listens, prints the banner and serves. Every error
-//! ends here as one line on stderr and an exit status: 2 for bad arguments, 1
-//! when the server cannot listen.
+//! Reads the command line, listens, prints the banner and serves until a
+//! signal stops it (exit status 0). Every error ends here as one line on stderr
+//! and an exit status: 2 for bad arguments, 1 when the server cannot listen.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use token_server::cli::{self, Command, Config};
+use token_server::log_writer::LogWriter;
 use token_server::routes::App;
 use token_server::server;
 
@@ -51,9 +53,12 @@ fn run(config: Config) -> Result<(), String> {
             "token-server: cannot raise the open-files limit: {error}"
         );
     }
-    let idle_timeout = Duration::from_secs(u64::from(config.idle_timeout_seconds));
-    let server = server::listen(&config.host, config.port, idle_timeout)?;
+    let log = LogWriter::start(io::stderr())
+        .map_err(|error| format!("cannot start the log writer: {error}"))?;
+    let server = Arc::new(server::listen(&config, &log)?);
     let address = server::local_address(&server).ok_or("the listener has no IP address")?;
+    server::stop_on_signals(&server)
+        .map_err(|error| format!("cannot handle SIGINT and SIGTERM: {error}"))?;
     // Scripts and tests read the real address from this line, so it goes out at once.
     let mut stdout = io::stdout().lock();
     let _ = writeln!(stdout, "listening on http://{address}");
@@ -61,6 +66,18 @@ fn run(config: Config) -> Result<(), String> {
     drop(stdout);
 
     let mut app = App::new(&config, address);
-    let error = server::serve(&server, &mut app, config.verbosity);
-    Err(format!("stopped listening on {address}: {error}"))
+    let served = server::serve(&server, &mut app, &log, config.verbosity);
+    if let Err(error) = served {
+        log.finish("", LOG_FLUSH_LIMIT);
+        return Err(format!("stopped listening on {address}: {error}"));
+    }
+    // Stopped by a signal, with every request already read answered: their
+    // answers go out, then the log's last lines, all within 2 seconds.
+    server.wait_for_connections(Duration::from_secs(1));
+    log.finish("token-server: stopped\n", LOG_FLUSH_LIMIT);
+    Ok(())
 }
+
+/// How long the log's last lines may take to be written when the server stops;
+/// past that, a stderr nobody reads does not keep the process alive.
+const LOG_FLUSH_LIMIT: Duration = Duration::from_millis(500);

@@ -11,8 +11,9 @@ use crate::cli::{self, Config};
 use crate::users::{TokenProblem, Users};
 
 /// The largest request body read, in bytes; a larger one is answered 413.
-/// The patched tiny_http reads a body this size on the connection's own thread
-/// (`READ_AHEAD` in vendor/tiny_http/src/request.rs), so change both together.
+/// `server::listen` gives it to tiny_http as its body limit: a connection's
+/// thread reads at most this much of a body, and closes the connection after
+/// answering a larger one.
 pub const BODY_LIMIT: usize = 8 * 1024;
 
 const BASIC_CHALLENGE: &str = r#"Basic realm="token-server", charset="UTF-8""#;
@@ -111,7 +112,9 @@ fn login(request: &mut Request, users: &mut Users, now: f64) -> Answer {
     };
     match users.login(&credentials.user, &credentials.password, now) {
         // RFC 6749 5.1: an answer that carries a token must not be cached.
-        Some(token) => Answer::new(200, &token).with_header("Pragma", "no-cache"),
+        Some(token) => Answer::new(200, &token)
+            .with_header("Pragma", "no-cache")
+            .for_user(&credentials.user),
         // Unknown user and wrong password get the same answer, so the answer
         // does not tell which user names exist.
         None => refused("wrong user or password"),
@@ -124,8 +127,8 @@ fn test(request: &mut Request, users: &Users, now: f64) -> Answer {
         Err(answer) => return answer,
     };
     match users.check(&token, now) {
-        Ok(_user) => Answer::new(200, "data"),
-        Err(problem) => token_refused(problem),
+        Ok(user) => Answer::new(200, "data").for_user(user),
+        Err(problem) => token_refused(problem, &token),
     }
 }
 
@@ -135,8 +138,8 @@ fn logout(request: &mut Request, users: &mut Users) -> Answer {
         Err(answer) => return answer,
     };
     match users.logout(&token) {
-        Ok(()) => Answer::new(200, "ok"),
-        Err(problem) => token_refused(problem),
+        Ok(user) => Answer::new(200, "ok").for_user(&user),
+        Err(problem) => token_refused(problem, &token),
     }
 }
 
@@ -156,8 +159,13 @@ fn token_of(request: &mut Request) -> Result<String, Answer> {
     }
 }
 
-fn token_refused(problem: TokenProblem) -> Answer {
+fn token_refused(problem: TokenProblem, token: &str) -> Answer {
     match problem {
+        // An empty token is most often an empty shell variable
+        // (`?token=$TOKEN`); the log says so.
+        TokenProblem::Unknown if token.is_empty() => Answer::new(401, "error")
+            .with_header("WWW-Authenticate", BEARER_INVALID_TOKEN)
+            .because("empty token"),
         TokenProblem::Unknown => Answer::new(401, "error")
             .with_header("WWW-Authenticate", BEARER_INVALID_TOKEN)
             .because("unknown or replaced token"),

@@ -1,22 +1,35 @@
-//! Listening, and the request loop: one thread takes each request in turn.
+//! Listening, and the request loop: one thread takes each request in turn,
+//! answers it, and logs it. It never reads or writes a client's socket: in
+//! tiny_http, each connection's own thread reads whole requests and writes
+//! the answers, so no client, however slow or stalled, can hold up the loop.
 
-use std::io::{self, Write};
+use std::io;
 use std::net::{SocketAddr, TcpListener};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::log::{self, Verbosity};
-use crate::routes::{self, App};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+use tiny_http::{Options, Refusal, Server};
+
+use crate::cli::Config;
+use crate::log::{self, Entry, Verbosity};
+use crate::log_writer::LogWriter;
+use crate::routes::{self, App, BODY_LIMIT};
 
 /// Raises the soft limit on open files to the hard limit, as Go's runtime and
-/// most servers do: each connection takes two descriptors, and the usual soft
-/// limit of 1024 runs out at about 500 connections. Returns the new limit.
+/// most servers do: the usual soft limit of 1024 runs out at about a thousand
+/// connections. Returns the new limit.
 pub fn raise_open_files_limit() -> std::io::Result<u64> {
     rlimit::increase_nofile_limit(u64::MAX)
 }
 
-/// Binds `host:port`; every connection gets `idle_timeout` to send its next
-/// request. `Err` is one line naming the address and the reason.
-pub fn listen(host: &str, port: u16, idle_timeout: Duration) -> Result<tiny_http::Server, String> {
+/// Binds `--host` and `--port` and sets the connections' limits from `config`.
+/// The server's own refusals (a malformed head, a timeout) are logged to `log`
+/// unless `--quiet`. `Err` is one line naming the address and the reason.
+pub fn listen(config: &Config, log: &LogWriter) -> Result<Server, String> {
+    let (host, port) = (config.host.as_str(), config.port);
     let shown = if host.contains(':') {
         format!("[{host}]:{port}")
     } else {
@@ -24,67 +37,86 @@ pub fn listen(host: &str, port: u16, idle_timeout: Duration) -> Result<tiny_http
     };
     let listener = TcpListener::bind((host, port))
         .map_err(|error| format!("cannot listen on {shown}: {error}"))?;
-    let options = tiny_http::Options {
-        idle_timeout: Some(idle_timeout),
-        ..tiny_http::Options::default()
+    let log = log.clone();
+    let on_refusal = move |refusal: &Refusal| {
+        log.write_line(&log::line(&Entry {
+            time: SystemTime::now(),
+            client: refusal.remote_addr.as_ref(),
+            method: refusal.method.as_deref(),
+            url: refusal.url.as_deref(),
+            status: refusal.status,
+            elapsed: refusal.elapsed,
+            note: Some(refusal.reason),
+        }));
     };
-    tiny_http::Server::from_listener(listener, options)
+    let options = Options {
+        idle_timeout: Some(seconds(config.idle_timeout_seconds)),
+        request_timeout: Some(seconds(config.request_timeout_seconds)),
+        body_limit: BODY_LIMIT,
+        on_refusal: (config.verbosity != Verbosity::Quiet)
+            .then(|| Arc::new(on_refusal) as tiny_http::RefusalHandler),
+    };
+    Server::from_listener(listener, options)
         .map_err(|error| format!("cannot listen on {shown}: {error}"))
 }
 
 /// The address a server really listens on (with the real port for `--port 0`).
-pub fn local_address(server: &tiny_http::Server) -> Option<SocketAddr> {
+pub fn local_address(server: &Server) -> Option<SocketAddr> {
     server.server_addr().to_ip()
 }
 
-/// Answers requests one at a time until tiny_http stops handing them over,
-/// and returns why.
-pub fn serve(server: &tiny_http::Server, app: &mut App, verbosity: Verbosity) -> io::Error {
-    // Log lines are gathered here and written out whenever no request is
-    // waiting (or the buffer is full): under load, one write for many lines;
-    // when idle, no line is held back.
-    let mut log_lines = io::BufWriter::with_capacity(64 * 1024, io::stderr());
-    loop {
-        let mut request = match server.try_recv() {
-            Ok(Some(request)) => request,
-            Ok(None) => {
-                // A closed stderr must not stop the server.
-                let _ = log_lines.flush();
-                match server.recv() {
-                    Ok(request) => request,
-                    Err(error) => return error,
-                }
+/// SIGINT (Ctrl-C) and SIGTERM stop `server` gracefully (`Server::stop`), from
+/// a thread of their own.
+pub fn stop_on_signals(server: &Arc<Server>) -> io::Result<()> {
+    let mut signals = Signals::new([SIGINT, SIGTERM])?;
+    let server = Arc::clone(server);
+    thread::Builder::new()
+        .name("signals".to_string())
+        .spawn(move || {
+            if signals.forever().next().is_some() {
+                server.stop();
             }
-            Err(error) => return error,
+        })?;
+    Ok(())
+}
+
+/// Answers requests one at a time, and logs each answer, until the server
+/// stops: `Ok` once a stop has answered every request already read, `Err` if
+/// tiny_http stopped listening.
+pub fn serve(
+    server: &Server,
+    app: &mut App,
+    log: &LogWriter,
+    verbosity: Verbosity,
+) -> io::Result<()> {
+    loop {
+        let mut request = match server.recv() {
+            Ok(request) => request,
+            Err(_) if server.is_stopping() => return Ok(()),
+            Err(error) => return Err(error),
         };
-        let started = Instant::now();
         let answer = routes::respond(&mut request, app, unix_now());
-        // What the log needs, taken before `respond` gives the request away.
-        let logged = (verbosity != Verbosity::Quiet).then(|| {
-            let headers =
-                (verbosity == Verbosity::Verbose).then(|| log::header_lines(request.headers()));
-            (
-                request.remote_addr().copied(),
-                request.method().clone(),
-                request.url().to_string(),
-                headers,
-            )
+        // The log line is made before the request goes with its answer.
+        let line = (verbosity != Verbosity::Quiet).then(|| {
+            let mut line = log::line(&Entry {
+                time: SystemTime::now(),
+                client: request.remote_addr(),
+                method: Some(request.method().as_str()),
+                url: Some(request.url()),
+                status: answer.status,
+                elapsed: request.received_at().elapsed(),
+                note: answer.log_note(),
+            });
+            if verbosity == Verbosity::Verbose {
+                line.push_str(&log::header_lines(request.headers()));
+            }
+            line
         });
-        let status = answer.status;
-        let reason = answer.reason;
-        // An error here means the client has gone; there is nobody to tell.
+        // The answer goes to the connection's own thread; an error means the
+        // client has gone, and there is nobody to tell.
         let _ = request.respond(answer.into_response());
-        if let Some((client, method, url, headers)) = logged {
-            let mut text = log::request_line(
-                client.as_ref(),
-                &method,
-                &url,
-                status,
-                started.elapsed(),
-                reason,
-            );
-            text.push_str(&headers.unwrap_or_default());
-            let _ = log_lines.write_all(text.as_bytes());
+        if let Some(line) = line {
+            log.write_line(&line);
         }
     }
 }
@@ -94,4 +126,8 @@ pub fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |since| since.as_secs_f64())
+}
+
+fn seconds(seconds: u32) -> Duration {
+    Duration::from_secs(u64::from(seconds))
 }

@@ -82,14 +82,14 @@ impl Users {
         Ok(name)
     }
 
-    /// Revokes the user's current token, expired or not.
-    pub fn logout(&mut self, token: &str) -> Result<(), TokenProblem> {
+    /// Revokes the user's current token, expired or not, and says whose it was.
+    pub fn logout(&mut self, token: &str) -> Result<String, TokenProblem> {
         let (name, _claims) = self.find_current(token)?;
         let name = name.to_string();
         if let Some(account) = self.accounts.get_mut(&name) {
             account.current_token = None;
         }
-        Ok(())
+        Ok(name)
     }
 
     /// Stores `token` as the user's current one, as a login would: for tests
@@ -219,7 +219,7 @@ mod tests {
     fn logout_revokes_current_token() {
         let mut users = tutorial_users();
         let token = users.login("magigo", "123456", 1000.0).unwrap();
-        assert_eq!(users.logout(&token), Ok(()));
+        assert_eq!(users.logout(&token), Ok("magigo".to_string()));
         assert_eq!(users.check(&token, 1000.0), Err(TokenProblem::Unknown));
         assert_eq!(users.logout(&token), Err(TokenProblem::Unknown));
     }
@@ -228,7 +228,7 @@ mod tests {
     fn logout_accepts_expired_current_token() {
         let mut users = tutorial_users();
         users.set_current_token("magigo", TUTORIAL_TOKEN);
-        assert_eq!(users.logout(TUTORIAL_TOKEN), Ok(()));
+        assert_eq!(users.logout(TUTORIAL_TOKEN), Ok("magigo".to_string()));
     }
 
     #[test]

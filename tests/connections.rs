@@ -1,16 +1,17 @@
 //! Connections: idle timeout, keep-alive fairness, floods. Loopback only, each
 //! bounded in count and time.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use testkit::client::{self, Connection};
 use testkit::flood::{FloodReport, flood, time_to_answer};
-use testkit::process::open_files_limits;
-use testkit::server::Running;
+use testkit::process::{self, open_files_limits};
+use testkit::server::{Running, address_from_banner};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_token-server");
 
@@ -218,4 +219,228 @@ fn slow_body_does_not_hold_up_other_clients() {
         let answered = time_to_answer(&server.address, Duration::from_secs(3));
         assert!(answered.is_some(), "{head:?} held up the server");
     }
+}
+
+/// Meanwhile `during` passes, other clients are answered, each within 1 s.
+fn assert_others_answered(server: &Running, during: Duration) -> usize {
+    let started = Instant::now();
+    let mut probes = 0;
+    while started.elapsed() < during {
+        let answered = time_to_answer(&server.address, Duration::from_secs(1));
+        assert!(
+            answered.is_some(),
+            "a client waited over 1 s, {:?} in",
+            started.elapsed()
+        );
+        probes += 1;
+        thread::sleep(Duration::from_millis(50));
+    }
+    probes
+}
+
+/// How many threads the server has when no connection is open, once the count
+/// holds still.
+fn idle_threads(server: &Running) -> u64 {
+    let mut last = process::threads(server.pid()).expect("threads");
+    for _ in 0..100 {
+        thread::sleep(Duration::from_millis(30));
+        let now = process::threads(server.pid()).expect("threads");
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+    last
+}
+
+/// Waits up to `limit` for the server's thread count to be `threads` again.
+fn threads_back_to(server: &Running, threads: u64, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if process::threads(server.pid()) == Some(threads) {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// An `Upgrade` request whose body trickles in: it used to be handed over
+/// with the raw socket, and the request loop waited on it.
+#[test]
+fn an_upgrade_request_trickling_its_body_holds_up_no_one() {
+    let server = Running::start(BINARY, &["--request-timeout", "30", "--idle-timeout", "30"]);
+    let mut trickler = Connection::open(&server.address, Duration::from_secs(30)).unwrap();
+    trickler
+        .send(b"POST /test HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: foo\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 20\r\n\r\nto")
+        .unwrap();
+    let trickling = thread::spawn(move || {
+        for byte in b"ken=abcdefghijklmn" {
+            thread::sleep(Duration::from_millis(150));
+            if trickler.send(&[*byte]).is_err() {
+                break;
+            }
+        }
+        trickler
+    });
+    let probes = assert_others_answered(&server, Duration::from_millis(2500));
+    assert!(probes >= 5, "{probes} probes");
+    // The trickled request itself is answered as any other, Upgrade ignored.
+    let mut trickler = trickling.join().unwrap();
+    let reply = trickler.read_reply().unwrap();
+    assert_eq!((reply.status, reply.body.as_str()), (401, "error"));
+    assert_eq!(reply.header("Upgrade"), None);
+}
+
+/// A client that pipelines 20,000 requests and reads no answer: its answers
+/// used to block the request loop, one write timeout each.
+#[test]
+fn a_client_pipelining_and_reading_nothing_holds_up_no_one() {
+    let server = Running::start(BINARY, &["--quiet", "--idle-timeout", "1"]);
+    let threads_before = idle_threads(&server);
+    let mut flooder = Connection::open(&server.address, Duration::from_secs(10)).unwrap();
+    let requests = client::get("/index").repeat(20_000);
+    let flooding = thread::spawn(move || {
+        // Blocks once the server stops reading; fails once it cuts us off.
+        let _ = flooder.send(requests.as_bytes());
+        flooder
+    });
+    assert_others_answered(&server, Duration::from_secs(2));
+    let rss = process::rss_kib(server.pid()).expect("RSS");
+    assert!(rss < 32 * 1024, "RSS {rss} KiB");
+    // Cut off: after the write timeout its thread ends, though the client is
+    // still connected.
+    assert!(
+        threads_back_to(&server, threads_before, Duration::from_secs(4)),
+        "the flooder's connection is still served: {:?} threads",
+        process::threads(server.pid())
+    );
+    let _flooder = flooding.join().unwrap();
+}
+
+/// A body over 8 KiB that is itself a request, followed by a real request on
+/// the same keep-alive connection: the leftover body used to be read as the
+/// next request (request smuggling behind a proxy).
+#[test]
+fn a_body_left_unread_is_never_read_as_a_request() {
+    let server = Running::start(BINARY, &[]);
+    let hidden = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+    let body = format!("{hidden}{}", "x".repeat(9 * 1024 - hidden.len()));
+    for (target, status, answer) in [
+        ("/login", 413, "payload too large"),
+        ("/index", 200, "Hello"),
+    ] {
+        let raw = format!(
+            "POST {target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}GET /index?second HTTP/1.1\r\nHost: x\r\n\r\n",
+            body.len()
+        );
+        let mut connection = Connection::open(&server.address, Duration::from_secs(5)).unwrap();
+        connection.send(raw.as_bytes()).unwrap();
+        let reply = connection.read_reply().unwrap();
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (status, answer),
+            "{target}"
+        );
+        assert!(reply.says_close(), "{target}");
+        assert!(connection.rest().is_empty(), "{target}: a second answer");
+    }
+    let log = server.wait_for_stderr("POST /index 200");
+    assert!(log.contains("POST /login 413"), "{log}");
+    assert!(!log.contains("smuggled"), "{log}");
+    assert!(!log.contains("second"), "{log}");
+}
+
+/// 200 clients sending their heads a byte at a time: each used to keep its
+/// thread for as long as it kept sending.
+#[test]
+fn trickling_heads_are_cut_off_by_the_request_timeout() {
+    let server = Running::start(
+        BINARY,
+        &["--quiet", "--request-timeout", "2", "--idle-timeout", "10"],
+    );
+    let started = Instant::now();
+    let mut tricklers: Vec<Connection> = (0..200)
+        .map(|_| {
+            let mut connection = Connection::open(&server.address, Duration::from_secs(5)).unwrap();
+            connection.send(b"G").unwrap();
+            connection
+        })
+        .collect();
+    // One more byte of the head every 250 ms, for 3 s: never a whole head.
+    let head = b"ET /index HTTP/1.1\r\nHost: x\r\n";
+    let trickling = thread::spawn(move || {
+        for byte in head {
+            thread::sleep(Duration::from_millis(250));
+            if started.elapsed() >= Duration::from_secs(3) {
+                break;
+            }
+            for trickler in &mut tricklers {
+                let _ = trickler.send(&[*byte]);
+            }
+        }
+        tricklers
+    });
+    assert_others_answered(&server, Duration::from_millis(2500));
+    let tricklers = trickling.join().unwrap();
+    // 3 s after they started, every one has its 408 and is closed.
+    for mut trickler in tricklers {
+        trickler
+            .stream()
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let reply = client::parse_reply(&trickler.rest());
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (408, "request timeout")
+        );
+        assert!(reply.says_close());
+        assert!(trickler.is_closed_by_server());
+    }
+    assert!(started.elapsed() < Duration::from_secs(4));
+}
+
+/// A stderr that nobody reads: log lines used to be written by the request
+/// loop, which then stopped when the pipe was full.
+#[test]
+fn a_stderr_nobody_reads_holds_up_no_one() {
+    let mut child = Command::new(BINARY)
+        .args(["--port", "0", "--verbose"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut banner = String::new();
+    BufReader::new(stdout).read_line(&mut banner).unwrap();
+    let address = address_from_banner(&banner).unwrap().to_string();
+    // Each answer's log line carries this 4 KiB header (--verbose): 1 MiB of
+    // waiting lines and the pipe fill up after about 270 answers.
+    let padding = format!("X-Padding: {}", "p".repeat(4096));
+    let request = client::request("GET", "/index", &[&padding], "");
+    let mut connection = Connection::open(&address, Duration::from_secs(2)).unwrap();
+    for index in 0..600 {
+        let started = Instant::now();
+        let reply = connection.exchange(request.as_bytes()).unwrap();
+        assert_eq!(reply.body, "Hello", "answer {index}");
+        assert!(started.elapsed() < Duration::from_secs(1), "answer {index}");
+    }
+    // Now read stderr: the lines that waited, then how many were dropped.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut dropped = None;
+    let mut line = String::new();
+    while stderr.read_line(&mut line).unwrap_or(0) > 0 {
+        if let Some(count) = line
+            .strip_prefix("token-server: ")
+            .and_then(|rest| rest.strip_suffix(" log lines dropped\n"))
+        {
+            dropped = count.parse::<u64>().ok();
+            break;
+        }
+        line.clear();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(dropped.is_some_and(|count| count > 0), "{dropped:?}");
 }
