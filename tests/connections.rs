@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use testkit::client::{self, Connection};
 use testkit::flood::{FloodReport, flood, time_to_answer};
 use testkit::process::{self, open_files_limits};
-use testkit::server::{Running, address_from_banner};
+use testkit::server::Running;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_token-server");
 
@@ -406,22 +406,12 @@ fn trickling_heads_are_cut_off_by_the_request_timeout() {
 /// loop, which then stopped when the pipe was full.
 #[test]
 fn a_stderr_nobody_reads_holds_up_no_one() {
-    let mut child = Command::new(BINARY)
-        .args(["--port", "0", "--verbose"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut banner = String::new();
-    BufReader::new(stdout).read_line(&mut banner).unwrap();
-    let address = address_from_banner(&banner).unwrap().to_string();
+    let (server, stderr) = Running::start_with_unread_stderr(BINARY, &["--verbose"]);
     // Each answer's log line carries this 4 KiB header (--verbose): 1 MiB of
     // waiting lines and the pipe fill up after about 270 answers.
     let padding = format!("X-Padding: {}", "p".repeat(4096));
     let request = client::request("GET", "/index", &[&padding], "");
-    let mut connection = Connection::open(&address, Duration::from_secs(2)).unwrap();
+    let mut connection = Connection::open(&server.address, Duration::from_secs(2)).unwrap();
     for index in 0..600 {
         let started = Instant::now();
         let reply = connection.exchange(request.as_bytes()).unwrap();
@@ -429,7 +419,7 @@ fn a_stderr_nobody_reads_holds_up_no_one() {
         assert!(started.elapsed() < Duration::from_secs(1), "answer {index}");
     }
     // Now read stderr: the lines that waited, then how many were dropped.
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut stderr = BufReader::new(stderr);
     let mut dropped = None;
     let mut line = String::new();
     while stderr.read_line(&mut line).unwrap_or(0) > 0 {
@@ -442,7 +432,5 @@ fn a_stderr_nobody_reads_holds_up_no_one() {
         }
         line.clear();
     }
-    let _ = child.kill();
-    let _ = child.wait();
     assert!(dropped.is_some_and(|count| count > 0), "{dropped:?}");
 }

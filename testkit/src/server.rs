@@ -1,8 +1,8 @@
 //! A token-server process on a free port: started, its address read from its
 //! banner, its stderr collected, and stopped (by its own handle) when dropped.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -36,15 +36,9 @@ impl Running {
     /// Starts any command that runs a server (say, under `sh -c 'ulimit ...'`)
     /// and waits for its banner; stderr is collected as it comes.
     pub fn start_command(command: &mut Command) -> Running {
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the server");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let collected = Arc::clone(&stderr);
-        let mut stderr_pipe = BufReader::new(child.stderr.take().expect("stderr is piped"));
+        let (running, stderr_pipe) = Running::spawn(command);
+        let collected = Arc::clone(&running.stderr);
+        let mut stderr_pipe = BufReader::new(stderr_pipe);
         thread::spawn(move || {
             let mut line = String::new();
             while stderr_pipe.read_line(&mut line).unwrap_or(0) > 0 {
@@ -52,23 +46,37 @@ impl Running {
                 line.clear();
             }
         });
-        let address = match wait_for_banner(&mut child) {
-            Some(address) => address,
-            None => {
-                let _ = child.kill();
-                let _ = child.wait();
-                thread::sleep(Duration::from_millis(100));
-                panic!(
-                    "no banner; stderr: {}",
-                    stderr.lock().expect("not poisoned")
-                );
-            }
+        running
+    }
+
+    /// Starts `BINARY --port 0 ARGS...` with a stderr that nobody reads, until
+    /// the caller reads the pipe it gets. (`stderr()` stays empty.)
+    pub fn start_with_unread_stderr(binary: &str, args: &[&str]) -> (Running, ChildStderr) {
+        Running::spawn(Command::new(binary).arg("--port").arg("0").args(args))
+    }
+
+    /// Starts the command and waits for its banner.
+    fn spawn(command: &mut Command) -> (Running, ChildStderr) {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the server");
+        let stderr_pipe = child.stderr.take().expect("stderr is piped");
+        let Some(address) = wait_for_banner(&mut child) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            let mut stderr = String::new();
+            let _ = BufReader::new(stderr_pipe).read_to_string(&mut stderr);
+            panic!("no banner; stderr: {stderr}");
         };
-        Running {
+        let running = Running {
             child,
             address,
-            stderr,
-        }
+            stderr: Arc::new(Mutex::new(String::new())),
+        };
+        (running, stderr_pipe)
     }
 
     pub fn pid(&self) -> u32 {
