@@ -554,6 +554,9 @@ impl Iterator for IncomingRequests<'_> {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
+        // Requests nobody will take now: each, dropped, answers 500 and closes
+        // its connection, whose thread would otherwise wait for it forever.
+        while self.shared.messages.try_pop().is_some() {}
 
         #[cfg(unix)]
         if let ListenAddr::Unix(addr) = &self.listening_addr {
