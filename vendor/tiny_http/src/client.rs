@@ -209,9 +209,10 @@ fn close_gracefully(connection: &Connection) {
 /// but not used yet (the rest of a head, pipelined requests).
 struct Incoming<'a> {
     connection: &'a Connection,
+    /// Zeroed once and reused: `buffer[start..end]` is read and not used yet.
     buffer: Vec<u8>,
-    /// `buffer[start..]` is not used yet.
     start: usize,
+    end: usize,
     idle_timeout: Option<Duration>,
     /// The current request's deadline; `None` between requests, when the idle
     /// timeout applies.
@@ -224,8 +225,9 @@ impl<'a> Incoming<'a> {
     fn new(connection: &'a Connection, idle_timeout: Option<Duration>) -> Incoming<'a> {
         Incoming {
             connection,
-            buffer: Vec::with_capacity(READ_SIZE),
+            buffer: vec![0; READ_SIZE],
             start: 0,
+            end: 0,
             idle_timeout,
             deadline: None,
             read_timeout: None,
@@ -235,14 +237,14 @@ impl<'a> Incoming<'a> {
 
 impl Source for Incoming<'_> {
     fn buffered(&self) -> &[u8] {
-        &self.buffer[self.start..]
+        &self.buffer[self.start..self.end]
     }
 
     fn consume(&mut self, count: usize) {
-        self.start = (self.start + count).min(self.buffer.len());
-        if self.start == self.buffer.len() {
-            self.buffer.clear();
+        self.start = (self.start + count).min(self.end);
+        if self.start == self.end {
             self.start = 0;
+            self.end = 0;
         }
     }
 
@@ -263,23 +265,28 @@ impl Source for Incoming<'_> {
                 .map_err(|_| BodyError::Closed)?;
             self.read_timeout = Some(timeout);
         }
+        // Room for READ_SIZE more bytes: the unused ones move to the front,
+        // and the buffer grows only when a head or chunk line needs it.
         if self.start > 0 {
-            self.buffer.drain(..self.start);
+            self.buffer.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
             self.start = 0;
         }
-        let filled = self.buffer.len();
-        self.buffer.resize(filled + READ_SIZE, 0);
+        if self.buffer.len() - self.end < READ_SIZE {
+            self.buffer.resize(self.end + READ_SIZE, 0);
+        }
         let mut reader = self.connection;
         let result = loop {
-            match reader.read(&mut self.buffer[filled..]) {
+            match reader.read(&mut self.buffer[self.end..]) {
                 Err(error) if error.kind() == ErrorKind::Interrupted => continue,
                 result => break result,
             }
         };
-        self.buffer
-            .truncate(filled + *result.as_ref().unwrap_or(&0));
         match result {
-            Ok(read) => Ok(read),
+            Ok(read) => {
+                self.end += read;
+                Ok(read)
+            }
             Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 Err(BodyError::TimedOut)
             }

@@ -114,6 +114,12 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, Refused> {
         if head.len() > MAX_HEAD {
             return Err(line.refused(431, "head too large"));
         }
+        // The rest of the head is still to come: anything wrong with the
+        // request line is refused now rather than after it (httparse stops at
+        // the first bad byte).
+        if let Err(error) = httparse_head(&head[..=line_end], &mut []) {
+            return Err(line.refused(400, error));
+        }
         return Ok(Parsed::Partial);
     };
     if head_end > MAX_HEAD {
@@ -215,24 +221,32 @@ pub fn body_framing(
 }
 
 /// The first line, checked before the rest of the head arrives: its length,
-/// its line end, and its version (an HTTP/2 client gets its 505 at once).
-struct RequestLine {
-    method: Option<String>,
-    target: Option<String>,
+/// its line end, and its version (an HTTP/2 client gets its 505 at once). Its
+/// method and target are kept for the log of a refusal.
+struct RequestLine<'b> {
+    method: Option<&'b [u8]>,
+    target: Option<&'b [u8]>,
 }
 
-impl RequestLine {
+impl RequestLine<'_> {
     fn refused(&self, status: u16, reason: &'static str) -> Refused {
+        // Shown only when they are what they should be: a method is a token,
+        // a target has no control bytes.
+        let shown = |part: Option<&[u8]>, allowed: fn(u8) -> bool| {
+            part.filter(|part| !part.is_empty() && part.iter().all(|&byte| allowed(byte)))
+                .and_then(|part| std::str::from_utf8(part).ok())
+                .map(str::to_string)
+        };
         Refused {
             status,
             reason,
-            method: self.method.clone(),
-            target: self.target.clone(),
+            method: shown(self.method, is_tchar),
+            target: shown(self.target, |byte| byte > 0x20 && byte != 0x7f),
         }
     }
 }
 
-fn request_line(head: &[u8], line_end: usize) -> Result<RequestLine, Refused> {
+fn request_line(head: &[u8], line_end: usize) -> Result<RequestLine<'_>, Refused> {
     if line_end == 0 || head[line_end - 1] != b'\r' {
         return Err(refused(400, "bare LF in the request line"));
     }
@@ -242,25 +256,10 @@ fn request_line(head: &[u8], line_end: usize) -> Result<RequestLine, Refused> {
     }
     let mut parts = line.split(|&byte| byte == b' ');
     let (method, target, version) = (parts.next(), parts.next(), parts.next());
-    // Shown in the log only when they are what they should be: a method is a
-    // token, a target has no control bytes.
-    let shown = |part: Option<&[u8]>, allowed: fn(u8) -> bool| {
-        part.filter(|part| !part.is_empty() && part.iter().all(|&byte| allowed(byte)))
-            .and_then(|part| std::str::from_utf8(part).ok())
-            .map(str::to_string)
-    };
-    let line = RequestLine {
-        method: shown(method, is_tchar),
-        target: shown(target, |byte| byte > 0x20 && byte != 0x7f),
-    };
+    let line = RequestLine { method, target };
     let is_other_version = version.is_some_and(is_other_http_version);
     if parts.next().is_none() && is_other_version {
         return Err(line.refused(505, "unsupported HTTP version"));
-    }
-    // Anything else wrong with the line is found now rather than after the
-    // headers: httparse stops at the first bad byte.
-    if let Err(error) = httparse_head(&head[..=line_end], &mut []) {
-        return Err(line.refused(400, error));
     }
     Ok(line)
 }
@@ -309,7 +308,7 @@ struct Fields<'b, 'h> {
 }
 
 impl Fields<'_, '_> {
-    fn into_head(self, line: &RequestLine) -> Result<Head, Refused> {
+    fn into_head(self, line: &RequestLine<'_>) -> Result<Head, Refused> {
         let version = HTTPVersion(1, self.minor_version);
         let method = Method::from_str(self.method).map_err(|()| line.refused(400, "bad method"))?;
         let mut headers = Vec::with_capacity(self.headers.len());
@@ -420,7 +419,11 @@ fn origin_form(target: &str) -> String {
 /// (obs-text, RFC 9110 5.5) as the ISO-8859-1 characters they historically
 /// were.
 pub fn latin1(bytes: &[u8]) -> String {
-    bytes.iter().map(|&byte| char::from(byte)).collect()
+    match std::str::from_utf8(bytes) {
+        // ASCII (the usual case) is the same in both.
+        Ok(text) if text.is_ascii() => text.to_string(),
+        _ => bytes.iter().map(|&byte| char::from(byte)).collect(),
+    }
 }
 
 /// A token character (RFC 9110 5.6.2).

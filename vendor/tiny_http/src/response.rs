@@ -2,7 +2,8 @@ use crate::common::{HTTPVersion, Header, StatusCode};
 use httpdate::HttpDate;
 use std::sync::mpsc::Receiver;
 
-use std::io::{self, Cursor, Read, Write};
+use std::cell::RefCell;
+use std::io::{self, Cursor, Read};
 
 use std::fs::File;
 
@@ -50,10 +51,41 @@ pub struct Response<R> {
 /// A `Response` without a template parameter.
 pub type ResponseBox = Response<Box<dyn Read + Send>>;
 
-/// Builds a Date: header with the current date.
-fn build_date_header() -> Header {
-    let date = HttpDate::from(SystemTime::now()).to_string();
-    Header::from_bytes(&b"Date"[..], date).expect("an HTTP date is a valid value")
+/// Appends `Date: <now>\r\n`. The date is formatted once a second (it has
+/// no finer unit), not once an answer.
+fn push_date_header(answer: &mut Vec<u8>) {
+    thread_local! {
+        static DATE: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+    }
+    let now = SystemTime::now();
+    let second = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    DATE.with(|date| {
+        let mut date = date.borrow_mut();
+        if date.0 != second {
+            *date = (second, HttpDate::from(now).to_string());
+        }
+        answer.extend_from_slice(b"Date: ");
+        answer.extend_from_slice(date.1.as_bytes());
+        answer.extend_from_slice(b"\r\n");
+    });
+}
+
+/// Appends `number` in decimal.
+fn push_decimal(answer: &mut Vec<u8>, number: usize) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut rest = number;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    answer.extend_from_slice(&digits[start..]);
 }
 
 impl<R> Response<R>
@@ -203,35 +235,36 @@ where
             }
         };
 
+        // Written byte by byte rather than through `format!`: this runs for
+        // every answer.
         let mut answer = Vec::with_capacity(256 + body.len());
         // An HTTP/1.0 client gets an HTTP/1.0 answer; everyone else 1.1.
-        let version = if *http_version == HTTPVersion(1, 0) {
-            "1.0"
-        } else {
-            "1.1"
-        };
-        write!(
-            answer,
-            "HTTP/{} {} {}\r\n",
-            version,
-            self.status_code.0,
-            self.status_code.default_reason_phrase()
-        )?;
+        let http_1_0 = *http_version == HTTPVersion(1, 0);
+        answer.extend_from_slice(if http_1_0 { b"HTTP/1.0 " } else { b"HTTP/1.1 " });
+        push_decimal(&mut answer, usize::from(self.status_code.0));
+        answer.push(b' ');
+        answer.extend_from_slice(self.status_code.default_reason_phrase().as_bytes());
+        answer.extend_from_slice(b"\r\n");
         if !self.headers.iter().any(|h| h.field.equiv("Server")) {
             answer.extend_from_slice(b"Server: tiny-http (Rust)\r\n");
         }
         if !self.headers.iter().any(|h| h.field.equiv("Date")) {
-            self.headers.insert(0, build_date_header());
+            push_date_header(&mut answer);
         }
         for header in &self.headers {
-            write!(answer, "{}: {}\r\n", header.field, header.value)?;
+            answer.extend_from_slice(header.field.as_str().as_bytes());
+            answer.extend_from_slice(b": ");
+            answer.extend_from_slice(header.value.as_bytes());
+            answer.extend_from_slice(b"\r\n");
         }
         if has_body {
-            write!(answer, "Content-Length: {}\r\n", length)?;
+            answer.extend_from_slice(b"Content-Length: ");
+            push_decimal(&mut answer, length);
+            answer.extend_from_slice(b"\r\n");
         }
         if closes {
             answer.extend_from_slice(b"Connection: close\r\n");
-        } else if version == "1.0" {
+        } else if http_1_0 {
             answer.extend_from_slice(b"Connection: keep-alive\r\n");
         }
         answer.extend_from_slice(b"\r\n");

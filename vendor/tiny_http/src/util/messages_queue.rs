@@ -22,6 +22,10 @@ struct State<T> {
     /// token-server fork: closed by `Server::stop`: nothing more is pushed,
     /// and pops return what is left, then `None`.
     closed: bool,
+    /// token-server fork: threads waiting in a pop. A push wakes one only if
+    /// there is one (waking costs a system call even when nobody waits, and
+    /// under load the answering thread rarely waits).
+    waiting: usize,
 }
 
 impl<T> MessagesQueue<T>
@@ -33,6 +37,7 @@ where
             state: Mutex::new(State {
                 queue: VecDeque::with_capacity(capacity),
                 closed: false,
+                waiting: 0,
             }),
             condvar: Condvar::new(),
         })
@@ -53,7 +58,9 @@ where
             return Err(value);
         }
         state.queue.push_back(Control::Elem(value));
-        self.condvar.notify_one();
+        if state.waiting > 0 {
+            self.condvar.notify_one();
+        }
         Ok(())
     }
 
@@ -83,10 +90,12 @@ where
                 None if state.closed => return None,
                 None => (),
             }
+            state.waiting += 1;
             state = self
                 .condvar
                 .wait(state)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
+            state.waiting -= 1;
         }
     }
 
@@ -116,10 +125,12 @@ where
             if left.is_zero() {
                 return None;
             }
+            state.waiting += 1;
             state = match self.condvar.wait_timeout(state, left) {
                 Ok((state, _)) => state,
                 Err(poisoned) => poisoned.into_inner().0,
             };
+            state.waiting -= 1;
         }
     }
 }
