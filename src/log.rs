@@ -2,6 +2,7 @@
 //! written to stderr by `log_writer`.)
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -57,8 +58,15 @@ pub fn line(entry: &Entry<'_>) -> String {
     push_printable(&mut line, entry.method.unwrap_or("-"));
     line.push(' ');
     push_printable(&mut line, &masked_url(entry.url.unwrap_or("-")));
-    let milliseconds = entry.elapsed.as_secs_f64() * 1000.0;
-    let _ = write!(line, " {} {milliseconds:.2}ms", entry.status);
+    // `0.05ms`: milliseconds with two decimals, rounded.
+    let hundredths = (entry.elapsed.as_micros() + 5) / 10;
+    let _ = write!(
+        line,
+        " {} {}.{:02}ms",
+        entry.status,
+        hundredths / 100,
+        hundredths % 100
+    );
     if let Some(note) = entry.note {
         line.push_str(" (");
         push_printable(&mut line, note);
@@ -70,18 +78,29 @@ pub fn line(entry: &Entry<'_>) -> String {
 
 /// `2026-11-27T11:02:03.456Z`: RFC 3339, in UTC, with milliseconds.
 fn push_timestamp(line: &mut String, time: SystemTime) {
+    // The part up to the seconds changes once a second: made once a second,
+    // not once a line (the log is written for every request).
+    thread_local! {
+        static SECOND: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+    }
     let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     let seconds = since_epoch.as_secs();
-    let (year, month, day) = civil_date(seconds / 86_400);
-    let time_of_day = seconds % 86_400;
-    let _ = write!(
-        line,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        time_of_day / 3600,
-        time_of_day % 3600 / 60,
-        time_of_day % 60,
-        since_epoch.subsec_millis()
-    );
+    SECOND.with(|second| {
+        let mut second = second.borrow_mut();
+        if second.0 != seconds {
+            let (year, month, day) = civil_date(seconds / 86_400);
+            let time_of_day = seconds % 86_400;
+            let text = format!(
+                "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.",
+                time_of_day / 3600,
+                time_of_day % 3600 / 60,
+                time_of_day % 60,
+            );
+            *second = (seconds, text);
+        }
+        line.push_str(&second.1);
+    });
+    let _ = write!(line, "{:03}Z", since_epoch.subsec_millis());
 }
 
 /// The (year, month, day) of the `days`-th day after 1970-01-01, in the
