@@ -1,14 +1,28 @@
-# `make run` and `make test` are all the set-up there is (see README.md).
+# `make run` and `make test` are all the set-up there is (see README.md);
+# `make` alone lists every target.
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# More options for the server, as one string: make run ARGS="--user ann:pw --ttl 60"
+ARGS ?=
 SERVER := target/release/token-server
 
-.PHONY: run build tools test lint demo soak bench
+.PHONY: help run build tools test lint demo soak bench
+
+help:
+	@echo "make run     build the server (release) and start it: http://$(HOST):$(PORT)"
+	@echo "             HOST=, PORT= and ARGS=\"--user ann:pw --ttl 60\" pass options on"
+	@echo "make test    every test: unit, handler, property, socket, and the tiny_http fork's"
+	@echo "make lint    rustfmt and clippy, as CI runs them"
+	@echo "make demo    the tutorial's client steps (curl, then examples/client.rs) against a server it starts"
+	@echo "make soak    32 keep-alive clients of mixed requests for 30 s, every answer checked"
+	@echo "make bench   token-server against a bare server on stock tiny_http, memory, cold start (~6 min)"
+	@echo "make help    this list (also plain \`make\`)"
 
 run: build
-	$(SERVER) --host $(HOST) --port $(PORT)
+	$(SERVER) --host $(HOST) --port $(PORT) $(ARGS)
 
 build:
+	@echo "Building $(SERVER) (the first build compiles every dependency: about a minute on 2 cores)"
 	cargo build --release --locked
 
 tools: build
@@ -25,7 +39,7 @@ lint:
 	cargo clippy --locked --all-targets -p token-server -p testkit -- -D warnings
 	cargo clippy --locked --lib --profile test -p tiny_http@0.12.0+token-server -- -D warnings
 
-demo: build
+demo: tools
 	bash scripts/demo.sh $(SERVER)
 
 soak: tools

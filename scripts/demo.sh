@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The tutorial's client steps, with curl, against a token-server started here on
-# a free port and stopped at the end. Prints each step; exits 1 if any answer
-# is not what it must be.
+# The tutorial's client steps, with curl and then with the Rust client
+# (examples/client.rs), against a token-server started here on a free port and
+# stopped at the end. Prints each step; exits 1 if any answer is not what it
+# must be.
 set -euo pipefail
 
 server_binary=${1:-target/release/token-server}
@@ -94,6 +95,24 @@ step "11. The token stopped working" \
 step "12. /index" \
   200 Hello "$base/index"
 
+# The tutorial's client.py, in Rust: the same two steps with ureq.
+client="$(dirname "$server_binary")/examples/client"
+echo
+echo "== 13. The tutorial's client, in Rust (examples/client.rs): log in, then /test"
+echo "\$ $client $base"
+client_output=$("$client" "$base") || true
+echo "$client_output"
+client_token=$(sed -n 1p <<<"$client_output")
+if printf '%s' "$client_token" | base64 -d 2>/dev/null | grep -Eq '^magigo:0\.[0-9]+:[0-9]+\.[0-9]{2}$' \
+  && [ "$(sed -n 2p <<<"$client_output")" = data ]; then
+  echo "   as expected"
+else
+  echo "   WRONG: expected a token, then data"
+  wrong=$((wrong + 1))
+fi
+
+# Stopped first (SIGTERM, gracefully): its log is then complete.
+stop_server
 echo
 echo "== the server's log"
 server_log token-server
@@ -102,4 +121,4 @@ if [ "$wrong" -ne 0 ]; then
   echo "demo: $wrong step(s) WRONG"
   exit 1
 fi
-echo "demo: all 12 steps as expected"
+echo "demo: all 13 steps as expected"

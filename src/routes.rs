@@ -246,13 +246,16 @@ fn usage(request: &Request, app: &App) -> Answer {
   /test     ?token=TOKEN answers data, or error when the token is not your newest or has expired
   /logout   ?token=TOKEN answers ok, and the token stops working
 
-Every route takes GET and POST. A token may also come as `Authorization: Bearer TOKEN`.
-Try it:
+Every route takes GET, HEAD and POST. A token may also come as `Authorization: Bearer TOKEN`.
+Try it (-f: a refused login fails the command instead of setting TOKEN to `error`):
 
-  TOKEN=$(curl -s -u {credentials} {base}/login)
+  TOKEN=$(curl -sf -u {credentials} {base}/login)
   curl -s \"{base}/test?token=$TOKEN\"
-  curl -s \"{base}/logout?token=$TOKEN\""
+  curl -s \"{base}/logout?token=$TOKEN\"
+"
     );
+    // The one page written for people rather than for `$(...)`: it ends with a
+    // newline, so that a terminal's prompt starts on a line of its own.
     Answer::new(200, &text)
 }
 

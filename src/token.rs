@@ -3,7 +3,10 @@
 //! A token is not secret from the one who holds it: anyone can decode it and read
 //! the user id and the expiry. What makes it worth something is that the server
 //! keeps each user's newest token and accepts only that exact string, and the
-//! random part makes that string hard for anyone else to guess.
+//! random part makes that string impossible for anyone else to guess.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -17,10 +20,49 @@ pub struct Claims {
 }
 
 /// Makes the token for `user`, with the tutorial's layout: the random number as
-/// Rust prints it (always in [0, 1), never in exponent form) and the expiry with
-/// two decimals, like the tutorial's `1472450500.34`.
+/// Python writes it, and the expiry with two decimals, like the tutorial's
+/// `1472450500.34`.
 pub fn encode(user: &str, random: f64, expires_at: f64) -> String {
-    STANDARD.encode(format!("{user}:{random}:{expires_at:.2}"))
+    STANDARD.encode(format!(
+        "{user}:{}:{expires_at:.2}",
+        python_float_text(random)
+    ))
+}
+
+/// A token's random part: a float in [0, 1), like Python's `random.random()`.
+///
+/// It comes from a `fastrand` generator seeded, for this one token, from the
+/// operating system's random source (`getrandom`, the crate `rand` uses for
+/// its `OsRng`). fastrand on its own seeds each thread once, from the clock and
+/// the thread: someone who sees enough tokens could work out its state and
+/// compute the next token of any user. With a fresh seed from the OS for
+/// each token, seeing any number of tokens, one's own included, tells
+/// nothing about the next one.
+pub fn random_part() -> f64 {
+    // The OS's source does not fail on the systems this runs on; should it,
+    // std's `RandomState` keys, which it took from the same source when the
+    // thread started, still make a seed nobody can predict.
+    let seed = getrandom::u64().unwrap_or_else(|_| RandomState::new().build_hasher().finish());
+    fastrand::Rng::with_seed(seed).f64()
+}
+
+/// `number` as Python 3's `str()` writes a float in [0, 1): the shortest text
+/// that reads back as the same number (Rust's `{}` too), but `0.0` for zero
+/// and an exponent below 0.0001 (`1.5e-05`, where Rust writes `0.000015`).
+pub fn python_float_text(number: f64) -> String {
+    if number == 0.0 {
+        return "0.0".to_string();
+    }
+    if number.abs() >= 1e-4 {
+        return number.to_string();
+    }
+    // `{:e}` is also the shortest round-trip form: `1.5e-5`. Python writes the
+    // exponent with a sign and at least two digits.
+    let text = format!("{number:e}");
+    match text.split_once("e-") {
+        Some((mantissa, exponent)) => format!("{mantissa}e-{exponent:0>2}"),
+        None => text,
+    }
 }
 
 /// Reads a token back. `None` for anything that is not base64 of
@@ -106,6 +148,43 @@ mod tests {
     #[test]
     fn decode_empty_user() {
         assert_eq!(decode(&STANDARD.encode(":0.5:1472450500.34")), None);
+    }
+
+    #[test]
+    fn random_part_is_in_0_1_and_written_as_python_writes_it() {
+        for _ in 0..1000 {
+            let random = random_part();
+            assert!((0.0..1.0).contains(&random), "{random}");
+            let text = python_float_text(random);
+            assert_eq!(text.parse::<f64>(), Ok(random), "{text}");
+        }
+    }
+
+    #[test]
+    fn random_parts_differ() {
+        let parts: std::collections::HashSet<u64> =
+            (0..1000).map(|_| random_part().to_bits()).collect();
+        assert_eq!(parts.len(), 1000);
+    }
+
+    #[test]
+    fn python_float_text_of_known_numbers() {
+        // What Python 3 prints for each: `str(0.631456422632)` and so on.
+        let cases = [
+            (0.631456422632, "0.631456422632"),
+            (0.6314564226320001, "0.6314564226320001"),
+            (0.5, "0.5"),
+            (0.0, "0.0"),
+            (0.0001, "0.0001"),
+            (0.00012, "0.00012"),
+            (0.00001, "1e-05"),
+            (1.5e-7, "1.5e-07"),
+            (2.2250738585072014e-308, "2.2250738585072014e-308"),
+            (0.9999999999999999, "0.9999999999999999"),
+        ];
+        for (number, python) in cases {
+            assert_eq!(python_float_text(number), python, "{number:e}");
+        }
     }
 
     #[test]

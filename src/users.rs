@@ -64,9 +64,8 @@ impl Users {
             return None;
         }
         let account = self.accounts.get_mut(name)?;
-        // fastrand is quick and fine for a tutorial, but it is not a
-        // cryptographic generator: production tokens want the OS's CSPRNG.
-        let token = token::encode(name, fastrand::f64(), now + self.token_lifetime_seconds);
+        let expires_at = now + self.token_lifetime_seconds;
+        let token = token::encode(name, token::random_part(), expires_at);
         account.current_token = Some(token.clone());
         Some(token)
     }

@@ -1,5 +1,7 @@
 //! The real binary on a free port, over real sockets.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use testkit::client::send_raw;
 use testkit::data::MAGIGO_BASIC;
 use testkit::server::Running;
@@ -61,7 +63,7 @@ fn usage_page_shows_real_address() {
     let reply = server.get("/");
     assert_eq!(reply.status, 200);
     let login_line = format!(
-        "TOKEN=$(curl -s -u magigo:123456 http://{}/login)",
+        "TOKEN=$(curl -sf -u magigo:123456 http://{}/login)",
         server.address
     );
     assert!(reply.body.contains(&login_line), "{}", reply.body);
@@ -159,6 +161,80 @@ fn log_shows_stars_never_the_token() {
         "{line}"
     );
     assert_eq!(parts[6], "(magigo)");
+}
+
+#[test]
+fn log_names_the_user_of_a_login_a_check_and_a_logout() {
+    let server = Running::start(BINARY, &[]);
+    let token = server.login();
+    server.get(&format!("/test?token={token}"));
+    server.get(&format!("/logout?token={token}"));
+    let log = server.wait_for_stderr("GET /logout?token=*** 200");
+    for start in [
+        "GET /login 200 ",
+        "GET /test?token=*** 200 ",
+        "GET /logout?token=*** 200 ",
+    ] {
+        let line = log
+            .lines()
+            .find(|line| line.contains(start))
+            .unwrap_or_else(|| panic!("no {start:?} in:\n{log}"));
+        assert!(line.ends_with("ms (magigo)"), "{line}");
+    }
+}
+
+#[test]
+fn log_says_empty_token_for_an_empty_one() {
+    let server = Running::start(BINARY, &[]);
+    let reply = server.get("/test?token=");
+    assert_eq!((reply.status, reply.body.as_str()), (401, "error"));
+    assert_eq!(
+        reply.header("WWW-Authenticate"),
+        Some(
+            r#"Bearer realm="token-server", error="invalid_token", error_description="unknown or replaced token""#
+        )
+    );
+    let log = server.wait_for_stderr("(empty token)");
+    assert!(log.contains("GET /test?token=*** 401 "), "{log}");
+    assert!(log.contains("(empty token)"), "{log}");
+}
+
+#[test]
+fn two_servers_started_at_the_same_instant_issue_different_tokens() {
+    let starting: Vec<_> = (0..2)
+        .map(|_| std::thread::spawn(|| Running::start(BINARY, &[])))
+        .collect();
+    let servers: Vec<Running> = starting
+        .into_iter()
+        .map(|handle| handle.join().unwrap())
+        .collect();
+    let logging_in: Vec<_> = servers
+        .iter()
+        .map(|server| {
+            let address = server.address.clone();
+            std::thread::spawn(move || {
+                let login = format!("Authorization: {MAGIGO_BASIC}");
+                testkit::client::send_raw(
+                    &address,
+                    testkit::client::request("GET", "/login", &[&login, "Connection: close"], "")
+                        .as_bytes(),
+                )
+                .body
+            })
+        })
+        .collect();
+    let randoms: Vec<String> = logging_in
+        .into_iter()
+        .map(|handle| {
+            let token = handle.join().unwrap();
+            let text = String::from_utf8(STANDARD.decode(token).unwrap()).unwrap();
+            let random = text.split(':').nth(1).unwrap().to_string();
+            let number: f64 = random.parse().unwrap();
+            assert!((0.0..1.0).contains(&number), "{text}");
+            random
+        })
+        .collect();
+    assert_ne!(randoms[0], randoms[1]);
 }
 
 #[test]

@@ -175,13 +175,14 @@ fn usage_page_lists_routes_with_real_address() {
     }
     assert!(
         seen.body
-            .contains("TOKEN=$(curl -s -u magigo:123456 http://127.0.0.1:5000/login)")
+            .contains("TOKEN=$(curl -sf -u magigo:123456 http://127.0.0.1:5000/login)")
     );
     assert!(
         seen.body
             .contains("curl -s \"http://127.0.0.1:5000/test?token=$TOKEN\"")
     );
-    assert!(!seen.body.ends_with('\n'));
+    assert!(seen.body.contains("Every route takes GET, HEAD and POST."));
+    assert!(seen.body.ends_with("$TOKEN\"\n"), "{:?}", seen.body);
 }
 
 #[test]
