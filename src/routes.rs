@@ -59,9 +59,11 @@ enum Route {
     Logout,
 }
 
-/// Answers `request` at time `now` (Unix seconds). The only function the
-/// server loop calls; tests call it with `tiny_http::TestRequest` and any clock.
-pub fn respond(request: &mut Request, app: &mut App, now: f64) -> Answer {
+/// Answers `request` at time `now` (Unix seconds): the handler, the only
+/// function the server loop calls. It returns the answer rather than sending
+/// it (tiny_http's `Request::respond` sends it), so tests call it with
+/// `tiny_http::TestRequest` and any clock, and look at what it returns.
+pub fn handle(request: &mut Request, app: &mut App, now: f64) -> Answer {
     let route = match path_of(request.url()) {
         "/" => Route::Usage,
         "/index" => Route::Index,
@@ -121,6 +123,9 @@ fn login(request: &mut Request, users: &mut Users, now: f64) -> Answer {
     }
 }
 
+/// `/test`: the tutorial's `test()`, kept under its name so that the two read
+/// side by side (the `#[test]` functions in `routes/tests.rs` are tests of the
+/// handler, a Rust attribute with the same word).
 fn test(request: &mut Request, users: &Users, now: f64) -> Answer {
     let token = match token_of(request) {
         Ok(token) => token,

@@ -95,7 +95,7 @@ pub fn serve(
             Err(_) if server.is_stopping() => return Ok(()),
             Err(error) => return Err(error),
         };
-        let answer = routes::respond(&mut request, app, unix_now());
+        let answer = routes::handle(&mut request, app, unix_now());
         // The log line is made before the request goes with its answer.
         let line = (verbosity != Verbosity::Quiet).then(|| {
             let mut line = log::line(&Entry {

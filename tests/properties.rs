@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use testkit::data::{PASSWORD, USER};
 use tiny_http::{Header, Method, TestRequest};
 use token_server::cli::Config;
-use token_server::routes::{App, respond};
+use token_server::routes::{App, handle};
 
 const SPEC_STATUSES: [u16; 6] = [200, 400, 401, 404, 405, 413];
 const NOW: f64 = 1_800_000_000.0;
@@ -21,7 +21,7 @@ fn app() -> App {
 
 fn status_of(request: TestRequest) -> u16 {
     let mut request: tiny_http::Request = request.into();
-    respond(&mut request, &mut app(), NOW).status
+    handle(&mut request, &mut app(), NOW).status
 }
 
 fn route() -> impl Strategy<Value = &'static str> {

@@ -64,7 +64,7 @@ fn basic(user_colon_password: &str) -> Header {
 
 fn call_at(app: &mut App, request: TestRequest, now: f64) -> Seen {
     let mut request: tiny_http::Request = request.into();
-    let response = respond(&mut request, app, now).into_response();
+    let response = handle(&mut request, app, now).into_response();
     let status = response.status_code().0;
     let headers = response
         .headers()
