@@ -35,8 +35,12 @@ fn main() -> ExitCode {
     times.sort();
     let median = times[STARTS / 2 - 1] / 2 + times[STARTS / 2] / 2;
     let show = |time: Duration| format!("{:.2}ms", time.as_secs_f64() * 1000.0);
+    let command = std::iter::once(server.as_str())
+        .chain(server_args.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ");
     println!(
-        "cold start of {server}: median {} (min {}, max {}) over {STARTS} starts",
+        "cold start of {command}: median {} (min {}, max {}) over {STARTS} starts",
         show(median),
         show(times[0]),
         show(times[STARTS - 1])

@@ -1,10 +1,12 @@
 //! Floods a token-server with connections, closes them, and reports whether and
 //! how soon it answers again, and whether a token issued before survived:
 //!
-//!     cargo run --release --example flood -- --address 127.0.0.1:5000 [--connections 600]
+//!     cargo run --release --example flood -- --address 127.0.0.1:5000 [--connections 600] [--keep-open SECONDS]
 //!
-//! The server must have the default user (magigo:123456). Loopback only; it
-//! stops by itself. Exits 1 when the server did not answer within 2 s after
+//! `--keep-open` keeps the connections open, idle, that long after their
+//! answers (for `make bench` to measure what they cost the server). The server
+//! must have the default user (magigo:123456). Loopback only; it stops by
+//! itself. Exits 1 when the server did not answer within 2 s after
 //! the flood, or the token was lost; 2 on bad arguments.
 
 use std::process::ExitCode;
@@ -14,11 +16,12 @@ use testkit::client::{self, send_raw};
 use testkit::data::MAGIGO_BASIC;
 use testkit::flood;
 
-const USAGE: &str = "usage: flood --address HOST:PORT [--connections N]";
+const USAGE: &str = "usage: flood --address HOST:PORT [--connections N] [--keep-open SECONDS]";
 
 fn main() -> ExitCode {
     let mut address = None;
     let mut connections: usize = 600;
+    let mut keep_open = Duration::ZERO;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let Some(value) = args.next() else {
@@ -33,6 +36,10 @@ fn main() -> ExitCode {
                         "--connections: '{value}' is not a count above 0"
                     ));
                 }
+            },
+            "--keep-open" => match value.parse() {
+                Ok(seconds) => keep_open = Duration::from_secs(seconds),
+                _ => return usage_error(&format!("--keep-open: '{value}' is not whole seconds")),
             },
             _ => return usage_error(&format!("unknown argument '{flag}'")),
         }
@@ -50,7 +57,8 @@ fn main() -> ExitCode {
     }
     let token = login.body;
 
-    let report = flood::flood(&address, connections, Duration::from_secs(1));
+    let report =
+        flood::flood_and_keep_open(&address, connections, Duration::from_secs(1), keep_open);
     println!(
         "flood: {} of {connections} connections opened, {} answered while all were open",
         report.opened, report.answered

@@ -120,6 +120,25 @@ echo "at start: ${rss_start} KiB; after 1,000 logins: ${rss_1k} KiB; after 1,000
 echo "growth from 1,000 to 1,000,000 logins: ${growth} KiB (the tutorial's list of every token: about 120,000 KiB, 117 MiB)"
 echo
 
+echo "== connections: what 1,000 idle keep-alive connections cost token-server --quiet"
+start_server connections "$server" --port 0 --quiet --idle-timeout 60
+# One answer first, so that every thread the server starts with is running.
+curl -s "http://$server_address/index" >/dev/null
+sleep 0.5
+fds() { ls "/proc/$server_pid/fd" | wc -l; }
+threads() { awk '/^Threads/ { print $2 }' "/proc/$server_pid/status"; }
+rss_before=$(rss) threads_before=$(threads) fds_before=$(fds)
+target/release/examples/flood --address "$server_address" --connections 1000 --keep-open 4 >/dev/null &
+flood_pid=$!
+sleep 3
+rss_open=$(rss) threads_open=$(threads) fds_open=$(fds)
+wait "$flood_pid" || true
+stop_server
+echo "RSS ${rss_before} -> ${rss_open} KiB, threads ${threads_before} -> ${threads_open}, descriptors ${fds_before} -> ${fds_open}"
+per_connection=$(awk -v a="$rss_before" -v b="$rss_open" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
+echo "per connection: ${per_connection} KiB, $(( (threads_open - threads_before) / 1000 )) thread, $(( (fds_open - fds_before) / 1000 )) descriptor (rounded down)"
+echo
+
 echo "== cold start: process start to first answered request, 10 starts"
 cold_ts_output=$(target/release/examples/coldstart "$server" --quiet)
 cold_bare_output=$(target/release/examples/coldstart "$bare")
@@ -135,4 +154,5 @@ echo
 echo "== summary"
 printf '%s\n' "${summary[@]}"
 echo "memory growth over 1,000,000 logins: ${growth} KiB (target: under 1024)"
+echo "an idle keep-alive connection: ${per_connection} KiB, a thread and a descriptor"
 echo "cold start, median of 10: token-server $(awk -v us="$(field median_us "$cold_ts")" 'BEGIN { printf "%.2f", us / 1000 }') ms, bare $(awk -v us="$(field median_us "$cold_bare")" 'BEGIN { printf "%.2f", us / 1000 }') ms, bare fork $(awk -v us="$(field median_us "$cold_fork")" 'BEGIN { printf "%.2f", us / 1000 }') ms (target: under 10)"

@@ -18,6 +18,17 @@ pub struct FloodReport {
 /// `GET /index` on each, waits up to `hold` for the answers, then closes them all
 /// together.
 pub fn flood(address: &str, connections: usize, hold: Duration) -> FloodReport {
+    flood_and_keep_open(address, connections, hold, Duration::ZERO)
+}
+
+/// As [`flood`], but the connections stay open, idle, for `keep_open` after
+/// the answers (so that what they cost the server can be measured meanwhile).
+pub fn flood_and_keep_open(
+    address: &str,
+    connections: usize,
+    hold: Duration,
+    keep_open: Duration,
+) -> FloodReport {
     let barrier = Arc::new(Barrier::new(connections));
     let handles: Vec<_> = (0..connections)
         .map(|_| {
@@ -28,6 +39,7 @@ pub fn flood(address: &str, connections: usize, hold: Duration) -> FloodReport {
                 let opened = connection.is_some();
                 // Everyone closes at the same moment.
                 barrier.wait();
+                thread::sleep(keep_open);
                 drop(connection);
                 (opened, answered)
             })
