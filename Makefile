@@ -15,7 +15,7 @@ help:
 	@echo "make lint    rustfmt and clippy, as CI runs them"
 	@echo "make demo    the tutorial's client steps (curl, then examples/client.rs) against a server it starts"
 	@echo "make soak    32 keep-alive clients of mixed requests for 30 s, every answer checked"
-	@echo "make bench   token-server against a bare server on stock tiny_http, memory, cold start (~6 min)"
+	@echo "make bench   token-server against a bare server on stock tiny_http, memory, connections, cold start (~7 min)"
 	@echo "make help    this list (also plain \`make\`)"
 
 run: build
