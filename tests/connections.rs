@@ -121,10 +121,10 @@ fn requests_back_to_back(address: &str) -> bool {
 
 #[test]
 fn sixty_four_keep_alive_clients_at_once_all_get_answers() {
-    // Starvation was a race in tiny_http's thread pool, most likely in a fresh
-    // server's first burst: so two fresh servers, two bursts each. The race
-    // itself is pinned down, without sockets, by the unit test at the bottom of
-    // vendor/tiny_http/src/util/task_pool.rs (`make test` runs it).
+    // Starvation was a race in upstream tiny_http's thread pool, most likely in
+    // a fresh server's first burst: so two fresh servers, two bursts each. The
+    // fork has no pool any more (a thread per connection, see
+    // vendor/tiny_http/DESIGN.md); this test keeps watch.
     for server_number in 1..=2 {
         let server = Running::start(BINARY, &["--quiet"]);
         for burst in 1..=2 {
@@ -238,33 +238,6 @@ fn assert_others_answered(server: &Running, during: Duration) -> usize {
     probes
 }
 
-/// How many threads the server has when no connection is open, once the count
-/// holds still.
-fn idle_threads(server: &Running) -> u64 {
-    let mut last = process::threads(server.pid()).expect("threads");
-    for _ in 0..100 {
-        thread::sleep(Duration::from_millis(30));
-        let now = process::threads(server.pid()).expect("threads");
-        if now == last {
-            return now;
-        }
-        last = now;
-    }
-    last
-}
-
-/// Waits up to `limit` for the server's thread count to be `threads` again.
-fn threads_back_to(server: &Running, threads: u64, limit: Duration) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if process::threads(server.pid()) == Some(threads) {
-            return true;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
 /// An `Upgrade` request whose body trickles in: it used to be handed over
 /// with the raw socket, and the request loop waited on it.
 #[test]
@@ -297,7 +270,7 @@ fn an_upgrade_request_trickling_its_body_holds_up_no_one() {
 #[test]
 fn a_client_pipelining_and_reading_nothing_holds_up_no_one() {
     let server = Running::start(BINARY, &["--quiet", "--idle-timeout", "1"]);
-    let threads_before = idle_threads(&server);
+    let threads_before = server.idle_threads();
     let mut flooder = Connection::open(&server.address, Duration::from_secs(10)).unwrap();
     // The usage page, about 800 bytes: 20,000 answers are far more than the
     // sockets' buffers hold, so the answers' writes block.
@@ -313,7 +286,7 @@ fn a_client_pipelining_and_reading_nothing_holds_up_no_one() {
     // Cut off: after the write timeout its thread ends, though the client is
     // still connected.
     assert!(
-        threads_back_to(&server, threads_before, Duration::from_secs(4)),
+        server.threads_back_to(threads_before, Duration::from_secs(4)),
         "the flooder's connection is still served: {:?} threads",
         process::threads(server.pid())
     );

@@ -4,7 +4,6 @@
 //! closes. Each answer is checked for its exact status and body, and for a
 //! closed connection where one is due. Loopback only.
 
-use std::thread;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
@@ -56,23 +55,6 @@ fn assert_refused(server: &Running, raw: &[u8], status: u16, body: &str) {
         reply.header("Content-Type"),
         Some("text/plain; charset=utf-8")
     );
-}
-
-/// How many threads the server has when no connection is open: after a
-/// first answer (so that every thread it starts with runs), once the count
-/// holds still.
-fn idle_threads(server: &Running) -> u64 {
-    assert_eq!(server.get("/index").body, "Hello");
-    let mut last = process::threads(server.pid()).expect("threads");
-    for _ in 0..100 {
-        thread::sleep(Duration::from_millis(30));
-        let now = process::threads(server.pid()).expect("threads");
-        if now == last {
-            return now;
-        }
-        last = now;
-    }
-    last
 }
 
 /// A request that must never be answered: it hides in the body (or what
@@ -281,7 +263,9 @@ fn an_endless_line_is_cut_off_and_memory_stays_flat() {
 #[test]
 fn other_http_versions_get_505_at_once_and_leave_no_thread() {
     let server = Running::start(BINARY, &[]);
-    let threads_before = idle_threads(&server);
+    // A first answer, so that every thread the server starts with runs.
+    assert_eq!(server.get("/index").body, "Hello");
+    let threads_before = server.idle_threads();
     for raw in [
         &b"GET /index HTTP/2.0\r\n"[..],
         b"GET /index HTTP/3.0\r\n",
@@ -300,13 +284,11 @@ fn other_http_versions_get_505_at_once_and_leave_no_thread() {
             assert!(reply.says_close());
         }
     }
-    let deadline = Instant::now() + Duration::from_secs(1);
-    let mut threads = process::threads(server.pid());
-    while threads != Some(threads_before) && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(20));
-        threads = process::threads(server.pid());
-    }
-    assert_eq!(threads, Some(threads_before), "threads left behind");
+    assert!(
+        server.threads_back_to(threads_before, Duration::from_secs(1)),
+        "threads left behind: {:?}, {threads_before} before",
+        process::threads(server.pid())
+    );
     let log = server.wait_for_stderr("PRI * 505");
     assert!(log.contains("GET /index 505 "), "{log}");
     assert!(log.contains("PRI * 505 "), "{log}");
@@ -423,7 +405,9 @@ fn every_answer_before_a_close_says_connection_close() {
 #[test]
 fn arbitrary_bytes_on_a_connection() {
     let server = Running::start(BINARY, &["--quiet", "--request-timeout", "1"]);
-    let threads_before = idle_threads(&server);
+    // A first answer, so that every thread the server starts with runs.
+    assert_eq!(server.get("/index").body, "Hello");
+    let threads_before = server.idle_threads();
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(96));
     let inputs = (prop::collection::vec(any::<u8>(), 0..600), any::<bool>());
     let result = runner.run(&inputs, |(junk, after_request_line)| {
@@ -450,11 +434,9 @@ fn arbitrary_bytes_on_a_connection() {
     if let Err(failure) = result {
         panic!("{failure}");
     }
-    let deadline = Instant::now() + Duration::from_secs(3);
-    let mut threads = process::threads(server.pid());
-    while threads != Some(threads_before) && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(20));
-        threads = process::threads(server.pid());
-    }
-    assert_eq!(threads, Some(threads_before), "threads left behind");
+    assert!(
+        server.threads_back_to(threads_before, Duration::from_secs(3)),
+        "threads left behind: {:?}, {threads_before} before",
+        process::threads(server.pid())
+    );
 }

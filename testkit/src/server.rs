@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::client::{self, Reply};
 use crate::data::MAGIGO_BASIC;
+use crate::process;
 
 /// The first line token-server (and `examples/bare.rs`) prints once it listens.
 pub const BANNER_PREFIX: &str = "listening on http://";
@@ -98,6 +99,37 @@ impl Running {
                 return stderr;
             }
             thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// How many threads the server has when no connection is open: polls
+    /// until the count holds still (a closed connection's thread may still be
+    /// ending).
+    pub fn idle_threads(&self) -> u64 {
+        let threads = || process::threads(self.pid()).expect("the server's /proc entry");
+        let mut last = threads();
+        for _ in 0..100 {
+            thread::sleep(Duration::from_millis(30));
+            let now = threads();
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
+        last
+    }
+
+    /// Waits up to `limit` for the server's thread count to be `threads`.
+    pub fn threads_back_to(&self, threads: u64, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            if process::threads(self.pid()) == Some(threads) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(20));
         }
     }
 
