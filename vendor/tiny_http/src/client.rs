@@ -43,7 +43,7 @@ pub(crate) fn serve(connection: &Connection, remote_addr: Option<SocketAddr>, se
         // From its first byte, the request has until its deadline to arrive.
         let started = Instant::now();
         incoming.deadline = options.request_timeout.map(|timeout| started + timeout);
-        let refuse = |refused: Refused| {
+        let answer_refusal = |refused: Refused| {
             refuse(connection, remote_addr, server, refused, started);
         };
 
@@ -55,14 +55,14 @@ pub(crate) fn serve(connection: &Connection, remote_addr: Option<SocketAddr>, se
                 }
                 Ok(Parsed::Partial) => match incoming.fill() {
                     Ok(read) if read > 0 => {}
-                    Err(BodyError::TimedOut) => return refuse(timed_out(None)),
+                    Err(BodyError::TimedOut) => return answer_refusal(timed_out(None)),
                     // The client left in the middle of its request.
                     _ => return,
                 },
-                Err(refused) => return refuse(refused),
+                Err(refused) => return answer_refusal(refused),
             }
         };
-        let refused = |status, reason| Refused {
+        let refusal_of_this = |status, reason| Refused {
             status,
             reason,
             method: Some(head.method.to_string()),
@@ -85,9 +85,11 @@ pub(crate) fn serve(connection: &Connection, remote_addr: Option<SocketAddr>, se
         }
         let body = match body::read(&mut incoming, head.framing, options.body_limit) {
             Ok(body) => body,
-            Err(BodyError::TimedOut) => return refuse(timed_out(Some(&head))),
+            Err(BodyError::TimedOut) => return answer_refusal(timed_out(Some(&head))),
             Err(BodyError::Closed) => return,
-            Err(BodyError::Refused(status, reason)) => return refuse(refused(status, reason)),
+            Err(BodyError::Refused(status, reason)) => {
+                return answer_refusal(refusal_of_this(status, reason));
+            }
         };
 
         let parts = Parts {
