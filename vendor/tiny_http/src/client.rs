@@ -53,11 +53,18 @@ pub(crate) fn serve(connection: &Connection, remote_addr: Option<SocketAddr>, se
                     incoming.consume(length);
                     break head;
                 }
-                Ok(Parsed::Partial) => match incoming.fill() {
-                    Ok(read) if read > 0 => {}
-                    Err(BodyError::TimedOut) => return answer_refusal(timed_out(None)),
-                    // The client left in the middle of its request.
-                    _ => return,
+                // More bytes, until they can change that answer.
+                Ok(Parsed::Partial) => loop {
+                    let parsed = incoming.buffered().len();
+                    match incoming.fill() {
+                        Ok(read) if read > 0 => {}
+                        Err(BodyError::TimedOut) => return answer_refusal(timed_out(None)),
+                        // The client left in the middle of its request.
+                        _ => return,
+                    }
+                    if head::worth_parsing_again(incoming.buffered(), parsed) {
+                        break;
+                    }
                 },
                 Err(refused) => return answer_refusal(refused),
             }

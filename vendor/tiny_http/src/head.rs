@@ -138,6 +138,24 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, Refused> {
     Ok(Parsed::Complete(head, start + head_end))
 }
 
+/// Whether `bytes` can be parsed to another answer than the `Partial` that
+/// `parse` gave when it had only the first `parsed` of them. Only a line end
+/// can complete a line, a head or a refusal of one (400 or 505 at once, a
+/// bare LF), and only more bytes can pass a limit (414, 431). So a client that
+/// sends its head a byte at a time gets one parse per line, not one per byte:
+/// each parse reads the head from its start. (The very first bytes of a
+/// request are always parsed, so that a TLS handshake or other garbage is
+/// refused at once; anything else wrong, a bare CR say, is found at the next
+/// line end, a limit, or the request's deadline.)
+pub fn worth_parsing_again(bytes: &[u8], parsed: usize) -> bool {
+    let passed = |limit: usize| parsed <= limit && bytes.len() > limit;
+    // The limits as `parse` applies them, with the leading empty line and the
+    // request line's CR counted.
+    bytes[parsed.min(bytes.len())..].contains(&b'\n')
+        || passed(MAX_REQUEST_LINE + 3)
+        || passed(MAX_HEAD + 2)
+}
+
 /// The message framing and connection rules of a head's fields (RFC 9112 6,
 /// 9.3; RFC 9110 7.2, 10.1.1), for the request's HTTP version: how its body
 /// is delimited, whether the client waits for "100 Continue", and whether it
@@ -697,6 +715,34 @@ mod tests {
         let (head, _) =
             complete(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n");
         assert!(head.keep_alive);
+    }
+
+    #[test]
+    fn parsing_again_only_when_a_line_end_or_a_limit_arrives() {
+        assert!(!worth_parsing_again(b"GET /index HTTP/1.1", 5));
+        assert!(worth_parsing_again(b"GET /index HTTP/1.1\r\n", 19));
+        assert!(!worth_parsing_again(b"GET / HTTP/1.1\r\nHost: x", 20));
+        assert!(worth_parsing_again(b"GET / HTTP/1.1\r\nHost: x\r\n", 24));
+        let line = vec![b'a'; MAX_REQUEST_LINE + 4];
+        assert!(worth_parsing_again(&line, MAX_REQUEST_LINE + 3));
+        assert!(!worth_parsing_again(&line, MAX_REQUEST_LINE + 4));
+        let head = vec![b'a'; MAX_HEAD + 3];
+        assert!(worth_parsing_again(&head, MAX_HEAD));
+        // A head trickled a byte at a time ends with the same answer as one
+        // sent whole, parsed only when worth it.
+        let raw = b"GET / HTTP/1.1\r\nHost: x\r\nX: y\r\n\r\n";
+        let mut parses = 0;
+        let mut parsed = 0;
+        for end in 1..=raw.len() {
+            if end == 1 || worth_parsing_again(&raw[..end], parsed) {
+                parses += 1;
+                parsed = end;
+                if let Ok(Parsed::Complete(head, length)) = parse(&raw[..end]) {
+                    assert_eq!((head.target.as_str(), length), ("/", raw.len()));
+                }
+            }
+        }
+        assert_eq!(parses, 5);
     }
 
     #[test]
