@@ -262,6 +262,18 @@ fn verbose_log_cuts_authorization_to_its_scheme() {
 }
 
 #[test]
+fn verbose_log_escapes_bytes_0x80_to_0xff_in_a_value() {
+    let server = Running::start(BINARY, &["--verbose"]);
+    let reply = send_raw(
+        &server.address,
+        b"GET /index HTTP/1.1\r\nHost: x\r\nX-Name: Jos\xe9\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(reply.body, "Hello");
+    let log = server.wait_for_stderr("X-Name");
+    assert!(log.contains("    X-Name: Jos\\u{e9}\n"), "{log}");
+}
+
+#[test]
 fn quiet_logs_nothing_per_request() {
     let server = Running::start(BINARY, &["--quiet"]);
     server.login();
