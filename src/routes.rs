@@ -192,8 +192,9 @@ fn authorizations(request: &Request) -> Vec<&str> {
 
 /// Reads the body, at most `BODY_LIMIT` bytes, and decodes it as a form when it
 /// is a POST of `application/x-www-form-urlencoded`; any other body counts as no
-/// form at all. `Err` holds the answer to give instead (413, or 400 when the
-/// body could not be read).
+/// form at all. `Err` holds the answer to give instead: 413. (tiny_http has read
+/// the body already, so reading it does not fail; should it, the answer is 400
+/// rather than a form taken for empty.)
 fn read_form(request: &mut Request) -> Result<Vec<(String, String)>, Answer> {
     let too_large = Answer::new(413, "payload too large");
     if request
