@@ -6,6 +6,10 @@ PORT ?= 5000
 ARGS ?=
 SERVER := target/release/token-server
 
+# The fork's own test files (the others in vendor/tiny_http/tests are
+# upstream's, linted by rustfmt only, to keep them close to upstream's).
+FORK_OWN_TESTS := --test wire --test connections --test limits --test fork --test accept-errors
+
 .PHONY: help run build tools test lint demo soak bench
 
 help:
@@ -38,6 +42,7 @@ lint:
 	cargo fmt --all --check
 	cargo clippy --locked --all-targets -p token-server -p testkit -- -D warnings
 	cargo clippy --locked --lib --profile test -p tiny_http@0.12.0+token-server -- -D warnings
+	cargo clippy --locked -p tiny_http@0.12.0+token-server $(FORK_OWN_TESTS) -- -D warnings
 
 demo: tools
 	bash scripts/demo.sh $(SERVER)

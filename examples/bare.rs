@@ -53,7 +53,8 @@ fn announce(address: Option<std::net::SocketAddr>) {
     }
 }
 
-// The two loops are the same code; they differ only in the crate they use.
+// The two loops do the same: each answers `200 data` with the crate's own
+// plain-text answer.
 
 fn serve_on_stock(port: u16) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let server = tiny_http_stock::Server::http(("127.0.0.1", port))?;
@@ -65,10 +66,13 @@ fn serve_on_stock(port: u16) -> Result<(), Box<dyn std::error::Error + Send + Sy
 }
 
 fn serve_on_fork(port: u16) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let server = tiny_http::Server::http(("127.0.0.1", port))?;
-    announce(server.server_addr().to_ip());
-    for request in server.incoming_requests() {
-        let _ = request.respond(tiny_http::Response::from_string("data"));
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+    let server = tiny_http::Server::from_listener(listener, tiny_http::Options::default())?;
+    announce(Some(server.local_addr()));
+    while let Ok(request) = server.recv() {
+        let data = tiny_http::Response::new(200, "data".as_bytes())
+            .with_header("Content-Type", "text/plain; charset=UTF-8");
+        request.respond(data);
     }
     Ok(())
 }

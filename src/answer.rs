@@ -1,9 +1,9 @@
 //! What the server answers: a status, a plain-text body and a few headers,
-//! turned into a `tiny_http::Response` at the very end.
+//! and, for the request log only, whose it was or why it was refused.
 
-use std::io::Cursor;
+use std::borrow::Cow;
 
-use tiny_http::{Header, Response};
+use tiny_http::Response;
 
 /// Every body is plain text in UTF-8.
 pub const CONTENT_TYPE: &str = "text/plain; charset=utf-8";
@@ -13,8 +13,8 @@ pub struct Answer {
     pub status: u16,
     /// Exactly what the client gets: no trailing newline, so that
     /// `TOKEN=$(curl -s ...)` and `r.text == 'data'` work as they are.
-    pub body: String,
-    pub headers: Vec<(&'static str, &'static str)>,
+    pub body: Cow<'static, str>,
+    pub headers: Vec<(&'static str, Cow<'static, str>)>,
     /// Why the answer is what it is, for the request log only (say, "token
     /// expired"); the client never sees it.
     pub reason: Option<&'static str>,
@@ -23,18 +23,23 @@ pub struct Answer {
 }
 
 impl Answer {
-    pub fn new(status: u16, body: &str) -> Answer {
+    /// `body` is a constant (`"error"`) or a `String` made for this answer.
+    pub fn new(status: u16, body: impl Into<Cow<'static, str>>) -> Answer {
         Answer {
             status,
-            body: body.to_string(),
+            body: body.into(),
             headers: Vec::new(),
             reason: None,
             user: None,
         }
     }
 
-    pub fn with_header(mut self, name: &'static str, value: &'static str) -> Answer {
-        self.headers.push((name, value));
+    pub fn with_header(
+        mut self,
+        name: &'static str,
+        value: impl Into<Cow<'static, str>>,
+    ) -> Answer {
+        self.headers.push((name, value.into()));
         self
     }
 
@@ -54,16 +59,16 @@ impl Answer {
         self.user.as_deref().or(self.reason)
     }
 
-    pub fn into_response(self) -> Response<Cursor<Vec<u8>>> {
+    /// The answer as tiny_http sends it, with its `Content-Type`.
+    pub fn into_response(self) -> Response {
+        let body = match self.body {
+            Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
+            Cow::Owned(text) => Cow::Owned(text.into_bytes()),
+        };
         let mut response =
-            Response::from_data(self.body.into_bytes()).with_status_code(self.status);
-        let headers = std::iter::once(("Content-Type", CONTENT_TYPE)).chain(self.headers);
-        for (name, value) in headers {
-            // All names and values are constants of this crate, all ASCII, so
-            // this never skips one; a test checks every header the spec names.
-            if let Ok(header) = Header::from_bytes(name, value) {
-                response.add_header(header);
-            }
+            Response::new(self.status, body).with_header("Content-Type", CONTENT_TYPE);
+        for (name, value) in self.headers {
+            response = response.with_header(name, value);
         }
         response
     }

@@ -5,8 +5,22 @@
 //! `Authorization: Bearer TOKEN`, the query parameter `token`, or the form field
 //! `token`; `access_token`, RFC 6750's own name, is accepted wherever `token` is.
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+
+/// The query parameters and form fields that carry a token.
+pub const TOKEN_FIELDS: [&str; 2] = ["token", "access_token"];
+/// The form fields that carry login credentials.
+pub const USER_FIELD: &str = "username";
+pub const PASSWORD_FIELD: &str = "password";
+
+/// True for a field whose value is a secret, a token or a password: the log
+/// shows such a value as `***`.
+pub fn is_secret_field(name: &str) -> bool {
+    TOKEN_FIELDS.contains(&name) || name == PASSWORD_FIELD
+}
 
 /// A user name and password, as the client sent them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,10 +77,13 @@ pub fn basic_credentials(authorization: &str) -> Option<Credentials> {
     })
 }
 
-/// Finds the login credentials among the Authorization headers and the form.
-/// Headers of other schemes (a Bearer token, say) are not credentials and are
-/// ignored.
-pub fn find_credentials(authorizations: &[&str], form: &[(String, String)]) -> CredentialsInput {
+/// Finds the login credentials among the Authorization headers and the form
+/// (`application/x-www-form-urlencoded`, empty when there is none). Headers of
+/// other schemes (a Bearer token, say) are not credentials and are ignored.
+pub fn find_credentials<'a>(
+    authorizations: impl IntoIterator<Item = &'a str>,
+    form: &[u8],
+) -> CredentialsInput {
     let mut found = Vec::new();
     for authorization in authorizations {
         let (scheme, _) = split_scheme(authorization);
@@ -74,68 +91,70 @@ pub fn find_credentials(authorizations: &[&str], form: &[(String, String)]) -> C
             found.push(basic_credentials(authorization));
         }
     }
-    let usernames = field_values(form, &["username"]);
-    let passwords = field_values(form, &["password"]);
-    if !usernames.is_empty() || !passwords.is_empty() {
-        let from_form = match (usernames.as_slice(), passwords.as_slice()) {
-            ([user], [password]) => Some(Credentials {
-                user: user.to_string(),
-                password: password.to_string(),
+    let mut users = fields_named(form, &[USER_FIELD]);
+    let mut passwords = fields_named(form, &[PASSWORD_FIELD]);
+    let (user, password) = (users.next(), passwords.next());
+    if user.is_some() || password.is_some() {
+        let from_form = match (user, password, users.next(), passwords.next()) {
+            (Some(user), Some(password), None, None) => Some(Credentials {
+                user: user.into_owned(),
+                password: password.into_owned(),
             }),
             _ => None,
         };
         found.push(from_form);
     }
-    match found.as_slice() {
-        [] => CredentialsInput::Missing,
-        [Some(credentials)] => CredentialsInput::One(credentials.clone()),
-        [None] => CredentialsInput::Malformed,
-        _ => CredentialsInput::Several,
+    let mut found = found.into_iter();
+    match (found.next(), found.next()) {
+        (None, _) => CredentialsInput::Missing,
+        (Some(Some(credentials)), None) => CredentialsInput::One(credentials),
+        (Some(None), None) => CredentialsInput::Malformed,
+        (Some(_), Some(_)) => CredentialsInput::Several,
     }
 }
 
-/// Finds the token among the Authorization headers, the query's parameters and
-/// the form's fields. Exactly one of them may carry it, once.
-pub fn find_token(
-    authorizations: &[&str],
-    query: &[(String, String)],
-    form: &[(String, String)],
+/// Finds the token among the Authorization headers, the query (the part of
+/// the target after `?`) and the form (empty when there is none). Exactly one
+/// of them may carry it, once.
+pub fn find_token<'a>(
+    authorizations: impl IntoIterator<Item = &'a str>,
+    query: &[u8],
+    form: &[u8],
 ) -> TokenInput {
-    let mut found: Vec<String> = Vec::new();
+    let mut found = None;
+    let mut count = 0;
     for authorization in authorizations {
         let (scheme, token) = split_scheme(authorization);
         if scheme.eq_ignore_ascii_case("bearer") {
-            found.push(token.to_string());
+            count += 1;
+            found = Some(token.to_string());
         }
     }
     // A `+` pasted raw into a URL or a form arrives as a space, and base64 has
     // no spaces, so each space is turned back into the `+` it was.
-    for fields in [query, form] {
-        for value in field_values(fields, &["token", "access_token"]) {
-            found.push(value.replace(' ', "+"));
+    for encoded in [query, form] {
+        for value in fields_named(encoded, &TOKEN_FIELDS) {
+            count += 1;
+            found = Some(value.replace(' ', "+"));
         }
     }
-    match found.len() {
-        0 => TokenInput::Missing,
-        1 => TokenInput::One(found.remove(0)),
+    match (count, found) {
+        (1, Some(token)) => TokenInput::One(token),
+        (0, _) | (_, None) => TokenInput::Missing,
         _ => TokenInput::Several,
     }
 }
 
-/// Decodes `application/x-www-form-urlencoded` text: a query string or a form
-/// body. Invalid UTF-8 becomes U+FFFD, which matches no user and no token.
-pub fn decode_fields(encoded: &[u8]) -> Vec<(String, String)> {
+/// The values of the fields named one of `names` in `encoded`, an
+/// `application/x-www-form-urlencoded` text (a query or a form body),
+/// decoded. Invalid UTF-8 becomes U+FFFD, which matches no user and no token.
+fn fields_named<'a>(
+    encoded: &'a [u8],
+    names: &'a [&'a str],
+) -> impl Iterator<Item = Cow<'a, str>> + 'a {
     url::form_urlencoded::parse(encoded)
-        .map(|(name, value)| (name.into_owned(), value.into_owned()))
-        .collect()
-}
-
-fn field_values<'a>(fields: &'a [(String, String)], names: &[&str]) -> Vec<&'a str> {
-    fields
-        .iter()
-        .filter(|(name, _)| names.contains(&name.as_str()))
-        .map(|(_, value)| value.as_str())
-        .collect()
+        .filter(move |(name, _)| names.contains(&name.as_ref()))
+        .map(|(_, value)| value)
 }
 
 #[cfg(test)]
@@ -148,13 +167,6 @@ mod tests {
             user: user.into(),
             password: password.into(),
         }
-    }
-
-    fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(name, value)| (name.to_string(), value.to_string()))
-            .collect()
     }
 
     #[test]
@@ -229,13 +241,13 @@ mod tests {
 
     #[test]
     fn find_credentials_none() {
-        assert_eq!(find_credentials(&[], &[]), CredentialsInput::Missing);
+        assert_eq!(find_credentials([], b""), CredentialsInput::Missing);
     }
 
     #[test]
     fn find_credentials_ignores_bearer() {
         assert_eq!(
-            find_credentials(&["Bearer abc"], &[]),
+            find_credentials(["Bearer abc"], b""),
             CredentialsInput::Missing
         );
     }
@@ -243,62 +255,64 @@ mod tests {
     #[test]
     fn find_credentials_from_header() {
         assert_eq!(
-            find_credentials(&[&basic("magigo:123456")], &[]),
+            find_credentials([basic("magigo:123456").as_str()], b""),
             CredentialsInput::One(credentials("magigo", "123456"))
         );
     }
 
     #[test]
     fn find_credentials_from_form() {
-        let form = fields(&[("username", "magigo"), ("password", "123456")]);
+        let form = b"username=magigo&password=123456";
         assert_eq!(
-            find_credentials(&[], &form),
+            find_credentials([], form),
             CredentialsInput::One(credentials("magigo", "123456"))
         );
     }
 
     #[test]
     fn find_credentials_form_missing_password() {
-        let form = fields(&[("username", "magigo")]);
-        assert_eq!(find_credentials(&[], &form), CredentialsInput::Malformed);
+        assert_eq!(
+            find_credentials([], b"username=magigo"),
+            CredentialsInput::Malformed
+        );
     }
 
     #[test]
     fn find_credentials_form_twice_the_same_field() {
-        let form = fields(&[("username", "a"), ("username", "b"), ("password", "1")]);
-        assert_eq!(find_credentials(&[], &form), CredentialsInput::Malformed);
+        let form = b"username=a&username=b&password=1";
+        assert_eq!(find_credentials([], form), CredentialsInput::Malformed);
     }
 
     #[test]
     fn find_credentials_malformed_header() {
         assert_eq!(
-            find_credentials(&["Basic !!!"], &[]),
+            find_credentials(["Basic !!!"], b""),
             CredentialsInput::Malformed
         );
     }
 
     #[test]
     fn find_credentials_header_and_form() {
-        let form = fields(&[("username", "magigo"), ("password", "123456")]);
+        let form = b"username=magigo&password=123456";
         assert_eq!(
-            find_credentials(&[&basic("magigo:123456")], &form),
+            find_credentials([basic("magigo:123456").as_str()], form),
             CredentialsInput::Several
         );
     }
 
     #[test]
     fn find_token_none() {
-        assert_eq!(find_token(&[], &[], &[]), TokenInput::Missing);
+        assert_eq!(find_token([], b"", b""), TokenInput::Missing);
     }
 
     #[test]
     fn find_token_from_bearer() {
         assert_eq!(
-            find_token(&["Bearer abc="], &[], &[]),
+            find_token(["Bearer abc="], b"", b""),
             TokenInput::One("abc=".into())
         );
         assert_eq!(
-            find_token(&["bearer abc="], &[], &[]),
+            find_token(["bearer abc="], b"", b""),
             TokenInput::One("abc=".into())
         );
     }
@@ -306,69 +320,92 @@ mod tests {
     #[test]
     fn find_token_ignores_basic() {
         assert_eq!(
-            find_token(&[&basic("magigo:123456")], &[], &[]),
+            find_token([basic("magigo:123456").as_str()], b"", b""),
             TokenInput::Missing
         );
     }
 
     #[test]
     fn find_token_from_query_with_space_back_to_plus() {
-        let query = decode_fields(b"token=ab+c%2Bd=");
         assert_eq!(
-            find_token(&[], &query, &[]),
+            find_token([], b"token=ab+c%2Bd=", b""),
             TokenInput::One("ab+c+d=".into())
         );
     }
 
     #[test]
     fn find_token_access_token_name() {
-        let query = decode_fields(b"access_token=abc");
-        assert_eq!(find_token(&[], &query, &[]), TokenInput::One("abc".into()));
+        assert_eq!(
+            find_token([], b"access_token=abc", b""),
+            TokenInput::One("abc".into())
+        );
     }
 
     #[test]
     fn find_token_from_form() {
-        let form = fields(&[("token", "abc")]);
-        assert_eq!(find_token(&[], &[], &form), TokenInput::One("abc".into()));
+        assert_eq!(
+            find_token([], b"", b"token=abc"),
+            TokenInput::One("abc".into())
+        );
     }
 
     #[test]
     fn find_token_empty_value_is_still_a_token() {
-        let query = decode_fields(b"token=");
-        assert_eq!(find_token(&[], &query, &[]), TokenInput::One("".into()));
+        assert_eq!(find_token([], b"token=", b""), TokenInput::One("".into()));
     }
 
     #[test]
     fn find_token_twice_in_query() {
-        let query = decode_fields(b"token=a&token=a");
-        assert_eq!(find_token(&[], &query, &[]), TokenInput::Several);
+        assert_eq!(find_token([], b"token=a&token=a", b""), TokenInput::Several);
     }
 
     #[test]
     fn find_token_token_and_access_token() {
-        let query = decode_fields(b"token=a&access_token=a");
-        assert_eq!(find_token(&[], &query, &[]), TokenInput::Several);
-    }
-
-    #[test]
-    fn find_token_header_and_query() {
-        let query = decode_fields(b"token=a");
-        assert_eq!(find_token(&["Bearer a"], &query, &[]), TokenInput::Several);
-    }
-
-    #[test]
-    fn find_token_two_headers() {
         assert_eq!(
-            find_token(&["Bearer a", "Bearer a"], &[], &[]),
+            find_token([], b"token=a&access_token=a", b""),
             TokenInput::Several
         );
     }
 
     #[test]
-    fn decode_fields_not_utf8() {
+    fn find_token_header_and_query() {
         assert_eq!(
-            decode_fields(b"token=%ff"),
-            vec![("token".to_string(), "\u{fffd}".to_string())]
+            find_token(["Bearer a"], b"token=a", b""),
+            TokenInput::Several
         );
+    }
+
+    #[test]
+    fn find_token_two_headers() {
+        assert_eq!(
+            find_token(["Bearer a", "Bearer a"], b"", b""),
+            TokenInput::Several
+        );
+    }
+
+    #[test]
+    fn find_token_not_utf8_becomes_u_fffd() {
+        assert_eq!(
+            find_token([], b"token=%ff", b""),
+            TokenInput::One("\u{fffd}".into())
+        );
+    }
+
+    #[test]
+    fn find_token_in_query_and_form() {
+        assert_eq!(
+            find_token([], b"token=a", b"access_token=a"),
+            TokenInput::Several
+        );
+    }
+
+    #[test]
+    fn secret_fields_are_the_token_fields_and_the_password() {
+        for name in TOKEN_FIELDS {
+            assert!(is_secret_field(name), "{name}");
+        }
+        assert!(is_secret_field(PASSWORD_FIELD));
+        assert!(!is_secret_field(USER_FIELD));
+        assert!(!is_secret_field("tokens"));
     }
 }

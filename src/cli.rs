@@ -1,34 +1,55 @@
-//! The command line: `token-server [--host HOST] [--port PORT] ...`.
-
-use crate::log::Verbosity;
+//! The command line: `token-server [--host HOST] [--port PORT] ...`. The
+//! usage, the help and the defaults are written here once (the README's
+//! command-line block is `--help`, and a test holds them together).
 
 pub const USAGE: &str = "\
 usage: token-server [--host HOST] [--port PORT] [--ttl SECONDS] [--user NAME:PASSWORD]...
                     [--idle-timeout SECONDS] [--request-timeout SECONDS] [--quiet | --verbose]
        token-server --help | --version";
 
-pub const HELP: &str = "\
+/// What `--help` prints: the usage, then each option with its default.
+pub fn help() -> String {
+    let defaults = Config::default();
+    let (name, password) = DEFAULT_USER;
+    format!(
+        "\
 token-server: hands out login tokens and checks them (the Flask tutorial's token login).
 
-usage: token-server [--host HOST] [--port PORT] [--ttl SECONDS] [--user NAME:PASSWORD]...
-                    [--idle-timeout SECONDS] [--request-timeout SECONDS] [--quiet | --verbose]
-       token-server --help | --version
+{USAGE}
 
-  --host HOST                address to listen on (default 127.0.0.1; 0.0.0.0 opens it to the network)
-  --port PORT                port to listen on (default 5000; 0 takes a free port)
-  --ttl SECONDS              how long a token lives (default 7200)
-  --user NAME:PASSWORD       a user who may log in; repeat for more (default magigo:123456,
+  --host HOST                address to listen on (default {host}; 0.0.0.0 opens it to the network)
+  --port PORT                port to listen on (default {port}; 0 takes a free port)
+  --ttl SECONDS              how long a token lives (default {ttl})
+  --user NAME:PASSWORD       a user who may log in; repeat for more (default {name}:{password},
                              which is there only when no --user is given)
-  --idle-timeout SECONDS     close a connection that sends nothing for this long (default 5)
+  --idle-timeout SECONDS     close a connection that sends nothing for this long (default {idle})
   --request-timeout SECONDS  answer 408 to a request not whole this long after its first byte
-                             (default 10)
+                             (default {request})
   --quiet                    log nothing per request
   --verbose                  log each request's headers too
   --help                     show this help
   --version                  show the version
 
 Once it listens, the first line on stdout is `listening on http://HOST:PORT`.
-Ctrl-C (SIGINT) or SIGTERM stops it gracefully.";
+Ctrl-C (SIGINT) or SIGTERM stops it gracefully.",
+        host = defaults.host,
+        port = defaults.port,
+        ttl = defaults.ttl_seconds,
+        idle = defaults.idle_timeout_seconds,
+        request = defaults.request_timeout_seconds,
+    )
+}
+
+/// How much the server says about each request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    /// Nothing per request.
+    Quiet,
+    /// One line per request.
+    Normal,
+    /// One line per request, then its headers.
+    Verbose,
+}
 
 /// The tutorial's one user, there unless `--user` gives others.
 pub const DEFAULT_USER: (&str, &str) = ("magigo", "123456");

@@ -13,7 +13,7 @@
 pub mod answer;
 pub mod auth;
 pub mod cli;
-pub mod log;
+pub mod log_line;
 pub mod log_writer;
 pub mod routes;
 pub mod server;

@@ -29,7 +29,7 @@ fn main() -> ExitCode {
             }
         },
         Ok(Command::Help) => {
-            let _ = writeln!(io::stdout(), "{}", cli::HELP);
+            let _ = writeln!(io::stdout(), "{}", cli::help());
             ExitCode::SUCCESS
         }
         Ok(Command::Version) => {
@@ -55,9 +55,9 @@ fn run(config: Config) -> Result<(), String> {
     }
     let log = LogWriter::start(io::stderr())
         .map_err(|error| format!("cannot start the log writer: {error}"))?;
-    let server = Arc::new(server::listen(&config, &log)?);
-    let address = server::local_address(&server).ok_or("the listener has no IP address")?;
-    server::stop_on_signals(&server)
+    let http_server = Arc::new(server::listen(&config, &log)?);
+    let address = http_server.local_addr();
+    server::stop_on_signals(&http_server)
         .map_err(|error| format!("cannot handle SIGINT and SIGTERM: {error}"))?;
     // Scripts and tests read the real address from this line, so it goes out at once.
     let mut stdout = io::stdout().lock();
@@ -66,14 +66,14 @@ fn run(config: Config) -> Result<(), String> {
     drop(stdout);
 
     let mut app = App::new(&config, address);
-    let served = server::serve(&server, &mut app, &log, config.verbosity);
+    let served = server::serve(&http_server, &mut app, &log, config.verbosity);
     if let Err(error) = served {
         log.finish("", LOG_FLUSH_LIMIT);
         return Err(format!("stopped listening on {address}: {error}"));
     }
     // Stopped by a signal, with every request already read answered: their
     // answers go out, then the log's last lines, all within 2 seconds.
-    server.wait_for_connections(Duration::from_secs(1));
+    http_server.wait_for_connections(Duration::from_secs(1));
     log.finish("token-server: stopped\n", LOG_FLUSH_LIMIT);
     Ok(())
 }

@@ -1,19 +1,18 @@
 //! Answers one request: the routes, matched by hand, and what each one does.
 
-use std::io::Read;
 use std::net::SocketAddr;
 
-use tiny_http::{Method, Request};
+use tiny_http::{BodyTooLarge, Method, Request};
 
 use crate::answer::Answer;
 use crate::auth::{self, CredentialsInput, TokenInput};
 use crate::cli::{self, Config};
 use crate::users::{TokenProblem, Users};
 
-/// The largest request body read, in bytes; a larger one is answered 413.
-/// `server::listen` gives it to tiny_http as its body limit: a connection's
-/// thread reads at most this much of a body, and closes the connection after
-/// answering a larger one.
+/// The largest request body read, in bytes. `server::listen` gives it to
+/// tiny_http as its body limit: a connection's thread reads at most this much
+/// of a body, `Request::body` says when a body was larger, and the connection
+/// is closed after its answer, 413 here.
 pub const BODY_LIMIT: usize = 8 * 1024;
 
 const BASIC_CHALLENGE: &str = r#"Basic realm="token-server", charset="UTF-8""#;
@@ -50,71 +49,67 @@ impl App {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Route {
-    Usage,
-    Index,
-    Login,
-    Test,
-    Logout,
-}
+/// What answers a route: the request, the state, and the time.
+type Handler = fn(&Request, &mut App, f64) -> Answer;
 
-/// Answers `request` at time `now` (Unix seconds): the handler, the only
-/// function the server loop calls. It returns the answer rather than sending
-/// it (tiny_http's `Request::respond` sends it), so tests call it with
-/// `tiny_http::TestRequest` and any clock, and look at what it returns.
-pub fn handle(request: &mut Request, app: &mut App, now: f64) -> Answer {
-    let route = match path_of(request.url()) {
-        "/" => Route::Usage,
-        "/index" => Route::Index,
-        "/login" => Route::Login,
-        "/test" => Route::Test,
-        "/logout" => Route::Logout,
+/// Answers `request` at time `now` (Unix seconds): the only function the
+/// request loop calls. It returns the answer rather than sending it (the loop
+/// does), so tests call it with `tiny_http::TestRequest` and any clock, and
+/// look at what it returns.
+pub fn handle(request: &Request, app: &mut App, now: f64) -> Answer {
+    // The path, without the query, matched exactly: `/login/` is not `/login`.
+    // `no_store`: no cache may keep the answer, because it holds a token or
+    // says whether one is valid (RFC 6749 5.1).
+    let (handler, no_store): (Handler, bool) = match path_of(request.url()) {
+        // The usage page, with curl lines for this server's address.
+        "/" => (usage, false),
+        // `Hello`, the tutorial's index().
+        "/index" => (index, false),
+        // Credentials in, a new token out (it replaces the user's last one).
+        "/login" => (login, true),
+        // `data` for the user's current, unexpired token, else `error`.
+        "/test" => (test, true),
+        // `ok`, and the token stops working.
+        "/logout" => (logout, true),
         _ => return Answer::new(404, "not found"),
     };
-    let answer = answer_route(route, request, app, now);
-    match route {
-        // A login answer holds a token, and a token check must always reach the
-        // server: no cache may keep any of them.
-        Route::Login | Route::Test | Route::Logout => {
-            answer.with_header("Cache-Control", "no-store")
-        }
-        Route::Usage | Route::Index => answer,
+    let answer = match request.method() {
+        Method::Get | Method::Head | Method::Post => handler(request, app, now),
+        _ => Answer::new(405, "method not allowed").with_header("Allow", "GET, HEAD, POST"),
+    };
+    if no_store {
+        answer.with_header("Cache-Control", "no-store")
+    } else {
+        answer
     }
 }
 
-fn answer_route(route: Route, request: &mut Request, app: &mut App, now: f64) -> Answer {
-    if !matches!(request.method(), Method::Get | Method::Head | Method::Post) {
-        return Answer::new(405, "method not allowed").with_header("Allow", "GET, HEAD, POST");
-    }
-    match route {
-        Route::Usage => usage(request, app),
-        Route::Index => Answer::new(200, "Hello"),
-        Route::Login => login(request, &mut app.users, now),
-        Route::Test => test(request, &app.users, now),
-        Route::Logout => logout(request, &mut app.users),
-    }
+fn index(_request: &Request, _app: &mut App, _now: f64) -> Answer {
+    Answer::new(200, "Hello")
 }
 
-fn login(request: &mut Request, users: &mut Users, now: f64) -> Answer {
+fn login(request: &Request, app: &mut App, now: f64) -> Answer {
     let refused = |reason| {
         Answer::new(401, "error")
             .with_header("WWW-Authenticate", BASIC_CHALLENGE)
             .because(reason)
     };
-    let form = match read_form(request) {
+    let form = match form_of(request) {
         Ok(form) => form,
-        Err(answer) => return answer,
+        Err(too_large) => return too_large,
     };
-    let credentials = match auth::find_credentials(&authorizations(request), &form) {
+    let credentials = match auth::find_credentials(authorizations(request), form) {
         CredentialsInput::One(credentials) => credentials,
         CredentialsInput::Missing => return refused("no credentials"),
         CredentialsInput::Malformed => return refused("malformed credentials"),
         CredentialsInput::Several => return refused("credentials in more than one place"),
     };
-    match users.login(&credentials.user, &credentials.password, now) {
+    match app
+        .users
+        .login(&credentials.user, &credentials.password, now)
+    {
         // RFC 6749 5.1: an answer that carries a token must not be cached.
-        Some(token) => Answer::new(200, &token)
+        Some(token) => Answer::new(200, token)
             .with_header("Pragma", "no-cache")
             .for_user(&credentials.user),
         // Unknown user and wrong password get the same answer, so the answer
@@ -126,23 +121,23 @@ fn login(request: &mut Request, users: &mut Users, now: f64) -> Answer {
 /// `/test`: the tutorial's `test()`, kept under its name so that the two read
 /// side by side (the `#[test]` functions in `routes/tests.rs` are tests of the
 /// handler, a Rust attribute with the same word).
-fn test(request: &mut Request, users: &Users, now: f64) -> Answer {
+fn test(request: &Request, app: &mut App, now: f64) -> Answer {
     let token = match token_of(request) {
         Ok(token) => token,
-        Err(answer) => return answer,
+        Err(refused) => return refused,
     };
-    match users.check(&token, now) {
+    match app.users.check(&token, now) {
         Ok(user) => Answer::new(200, "data").for_user(user),
         Err(problem) => token_refused(problem, &token),
     }
 }
 
-fn logout(request: &mut Request, users: &mut Users) -> Answer {
+fn logout(request: &Request, app: &mut App, _now: f64) -> Answer {
     let token = match token_of(request) {
         Ok(token) => token,
-        Err(answer) => return answer,
+        Err(refused) => return refused,
     };
-    match users.logout(&token) {
+    match app.users.logout(&token) {
         Ok(user) => Answer::new(200, "ok").for_user(&user),
         Err(problem) => token_refused(problem, &token),
     }
@@ -150,10 +145,10 @@ fn logout(request: &mut Request, users: &mut Users) -> Answer {
 
 /// The one token a `/test` or `/logout` request carries; `Err` holds the
 /// answer when it carries none, or more than one.
-fn token_of(request: &mut Request) -> Result<String, Answer> {
-    let form = read_form(request)?;
-    let query = auth::decode_fields(query_of(request.url()).as_bytes());
-    match auth::find_token(&authorizations(request), &query, &form) {
+fn token_of(request: &Request) -> Result<String, Answer> {
+    let form = form_of(request)?;
+    let query = query_of(request.url()).as_bytes();
+    match auth::find_token(authorizations(request), query, form) {
         TokenInput::One(token) => Ok(token),
         TokenInput::Missing => Err(Answer::new(401, "error")
             .with_header("WWW-Authenticate", BEARER_CHALLENGE)
@@ -181,63 +176,39 @@ fn token_refused(problem: TokenProblem, token: &str) -> Answer {
 }
 
 /// The values of every Authorization header (a client may send several).
-fn authorizations(request: &Request) -> Vec<&str> {
+fn authorizations(request: &Request) -> impl Iterator<Item = &str> {
     request
         .headers()
-        .iter()
-        .filter(|header| header.field.equiv("Authorization"))
-        .map(|header| header.value.as_str())
-        .collect()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("Authorization"))
+        .map(|(_, value)| value)
 }
 
-/// Reads the body, at most `BODY_LIMIT` bytes, and decodes it as a form when it
-/// is a POST of `application/x-www-form-urlencoded`; any other body counts as no
-/// form at all. `Err` holds the answer to give instead: 413. (tiny_http has read
-/// the body already, so reading it does not fail; should it, the answer is 400
-/// rather than a form taken for empty.)
-fn read_form(request: &mut Request) -> Result<Vec<(String, String)>, Answer> {
-    let too_large = Answer::new(413, "payload too large");
-    if request
-        .body_length()
-        .is_some_and(|length| length > BODY_LIMIT)
-    {
-        return Err(too_large);
+/// The form a POST of `application/x-www-form-urlencoded` carries, still
+/// encoded; empty for any other request (a body of another type is not a
+/// form). `Err` holds the answer to a body over `BODY_LIMIT`, which tiny_http
+/// did not read: 413.
+fn form_of(request: &Request) -> Result<&[u8], Answer> {
+    let body = request
+        .body()
+        .map_err(|BodyTooLarge| Answer::new(413, "payload too large"))?;
+    let media_type = request
+        .header("Content-Type")
+        .and_then(|value| value.split(';').next())
+        .unwrap_or("");
+    let is_form = media_type
+        .trim()
+        .eq_ignore_ascii_case("application/x-www-form-urlencoded");
+    if request.method() == Method::Post && is_form {
+        Ok(body)
+    } else {
+        Ok(b"")
     }
-    let mut body = Vec::new();
-    let limit = BODY_LIMIT as u64 + 1;
-    if request
-        .as_reader()
-        .take(limit)
-        .read_to_end(&mut body)
-        .is_err()
-    {
-        return Err(Answer::new(400, "bad request").because("unreadable body"));
-    }
-    if body.len() > BODY_LIMIT {
-        return Err(too_large);
-    }
-    let is_form = request.headers().iter().any(|header| {
-        let media_type = header.value.as_str().split(';').next().unwrap_or("");
-        header.field.equiv("Content-Type")
-            && media_type
-                .trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-    });
-    if *request.method() != Method::Post || !is_form {
-        return Ok(Vec::new());
-    }
-    Ok(auth::decode_fields(&body))
 }
 
-fn usage(request: &Request, app: &App) -> Answer {
+fn usage(request: &Request, app: &mut App, _now: f64) -> Answer {
     // Behind `--host 0.0.0.0` the listening address is no address a client can
     // use; the Host header says which one this client did use.
-    let host = request
-        .headers()
-        .iter()
-        .find(|header| header.field.equiv("Host"))
-        .map(|header| header.value.as_str().to_string());
-    let base = match host {
+    let base = match request.header("Host") {
         Some(host) if app.address.ip().is_unspecified() && !host.is_empty() => {
             format!("http://{host}")
         }
@@ -262,7 +233,7 @@ Try it (-f: a refused login fails the command instead of setting TOKEN to `error
     );
     // The one page written for people rather than for `$(...)`: it ends with a
     // newline, so that a terminal's prompt starts on a line of its own.
-    Answer::new(200, &text)
+    Answer::new(200, text)
 }
 
 /// The path of a request target, without its query: `/test?token=x` gives `/test`.

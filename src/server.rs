@@ -11,10 +11,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
-use tiny_http::{Options, Refusal, Server};
+use tiny_http::{NoRequest, OnRefusal, Options, Refusal, Server, ServerError};
 
-use crate::cli::Config;
-use crate::log::{self, Entry, Verbosity};
+use crate::cli::{Config, Verbosity};
+use crate::log_line::{self, Entry};
 use crate::log_writer::LogWriter;
 use crate::routes::{self, App, BODY_LIMIT};
 
@@ -27,7 +27,8 @@ pub fn raise_open_files_limit() -> std::io::Result<u64> {
 
 /// Binds `--host` and `--port` and sets the connections' limits from `config`.
 /// The server's own refusals (a malformed head, a timeout) are logged to `log`
-/// unless `--quiet`. `Err` is one line naming the address and the reason.
+/// unless `--quiet`, and so are connections it could not accept, always.
+/// `Err` is one line naming the address and the reason.
 pub fn listen(config: &Config, log: &LogWriter) -> Result<Server, String> {
     let (host, port) = (config.host.as_str(), config.port);
     let shown = if host.contains(':') {
@@ -37,39 +38,46 @@ pub fn listen(config: &Config, log: &LogWriter) -> Result<Server, String> {
     };
     let listener = TcpListener::bind((host, port))
         .map_err(|error| format!("cannot listen on {shown}: {error}"))?;
-    let log = log.clone();
-    let on_refusal = move |refusal: &Refusal| {
-        log.write_line(&log::line(&Entry {
+    let refusals_log = log.clone();
+    let on_refusal = move |client: SocketAddr, elapsed: Duration, refusal: Refusal| {
+        refusals_log.write_line(&log_line::line(&Entry {
             time: SystemTime::now(),
-            client: refusal.remote_addr.as_ref(),
+            client: Some(&client),
             method: refusal.method.as_deref(),
-            url: refusal.url.as_deref(),
+            url: refusal.target.as_deref(),
             status: refusal.status,
-            elapsed: refusal.elapsed,
-            note: Some(refusal.reason),
+            elapsed,
+            note: Some(&refusal.reason),
         }));
     };
+    let errors_log = log.clone();
+    let on_error = move |error: &ServerError| {
+        let more = match error.unreported {
+            0 => String::new(),
+            count => format!(" ({count} more times since the last report)"),
+        };
+        errors_log.write_line(&format!(
+            "token-server: {}: {}{more}\n",
+            error.what, error.error
+        ));
+    };
     let options = Options {
-        idle_timeout: Some(seconds(config.idle_timeout_seconds)),
-        request_timeout: Some(seconds(config.request_timeout_seconds)),
+        idle_timeout: seconds(config.idle_timeout_seconds),
+        request_timeout: seconds(config.request_timeout_seconds),
         body_limit: BODY_LIMIT,
         on_refusal: (config.verbosity != Verbosity::Quiet)
-            .then(|| Arc::new(on_refusal) as tiny_http::RefusalHandler),
+            .then(|| Box::new(on_refusal) as OnRefusal),
+        on_error: Some(Box::new(on_error)),
     };
     Server::from_listener(listener, options)
         .map_err(|error| format!("cannot listen on {shown}: {error}"))
 }
 
-/// The address a server really listens on (with the real port for `--port 0`).
-pub fn local_address(server: &Server) -> Option<SocketAddr> {
-    server.server_addr().to_ip()
-}
-
-/// SIGINT (Ctrl-C) and SIGTERM stop `server` gracefully (`Server::stop`), from
-/// a thread of their own.
-pub fn stop_on_signals(server: &Arc<Server>) -> io::Result<()> {
+/// SIGINT (Ctrl-C) and SIGTERM stop the server gracefully (`Server::stop`),
+/// from a thread of their own.
+pub fn stop_on_signals(http_server: &Arc<Server>) -> io::Result<()> {
     let mut signals = Signals::new([SIGINT, SIGTERM])?;
-    let server = Arc::clone(server);
+    let server = Arc::clone(http_server);
     thread::Builder::new()
         .name("signals".to_string())
         .spawn(move || {
@@ -84,23 +92,24 @@ pub fn stop_on_signals(server: &Arc<Server>) -> io::Result<()> {
 /// stops: `Ok` once a stop has answered every request already read, `Err` if
 /// tiny_http stopped listening.
 pub fn serve(
-    server: &Server,
+    http_server: &Server,
     app: &mut App,
     log: &LogWriter,
     verbosity: Verbosity,
 ) -> io::Result<()> {
     loop {
-        let mut request = match server.recv() {
+        let request = match http_server.recv() {
             Ok(request) => request,
-            Err(_) if server.is_stopping() => return Ok(()),
-            Err(error) => return Err(error),
+            Err(NoRequest::Stopped) => return Ok(()),
+            Err(NoRequest::Woken) => continue,
+            Err(NoRequest::ListenerFailed(error)) => return Err(error),
         };
-        let answer = routes::handle(&mut request, app, unix_now());
+        let answer = routes::handle(&request, app, unix_now());
         // The log line is made before the request goes with its answer.
         let line = (verbosity != Verbosity::Quiet).then(|| {
-            let mut line = log::line(&Entry {
+            let mut line = log_line::line(&Entry {
                 time: SystemTime::now(),
-                client: request.remote_addr(),
+                client: Some(&request.remote_addr()),
                 method: Some(request.method().as_str()),
                 url: Some(request.url()),
                 status: answer.status,
@@ -108,13 +117,12 @@ pub fn serve(
                 note: answer.log_note(),
             });
             if verbosity == Verbosity::Verbose {
-                line.push_str(&log::header_lines(request.headers()));
+                line.push_str(&log_line::header_lines(request.headers()));
             }
             line
         });
-        // The answer goes to the connection's own thread; an error means the
-        // client has gone, and there is nobody to tell.
-        let _ = request.respond(answer.into_response());
+        // The answer goes to the connection's own thread, which writes it.
+        request.respond(answer.into_response());
         if let Some(line) = line {
             log.write_line(&line);
         }

@@ -65,9 +65,9 @@ impl Users {
         }
         let account = self.accounts.get_mut(name)?;
         let expires_at = now + self.token_lifetime_seconds;
-        let token = token::encode(name, token::random_part(), expires_at);
-        account.current_token = Some(token.clone());
-        Some(token)
+        let new_token = token::encode(name, token::random_part(), expires_at);
+        account.current_token = Some(new_token.clone());
+        Some(new_token)
     }
 
     /// Says whose token this is, if it is that user's current token and not

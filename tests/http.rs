@@ -2,7 +2,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use testkit::client::send_raw;
+use testkit::client::{self, Reply, send_raw, send_raw_bytes};
 use testkit::data::MAGIGO_BASIC;
 use testkit::server::Running;
 
@@ -294,4 +294,60 @@ fn unparsable_request_gets_plain_text_400() {
         reply.header("Content-Type"),
         Some("text/plain; charset=utf-8")
     );
+}
+
+/// Sends `raw` on a new connection and returns every answer that came back
+/// before the server closed it.
+fn answers(server: &Running, raw: &[u8]) -> Vec<Reply> {
+    client::split_replies(&send_raw_bytes(&server.address, raw))
+}
+
+/// The server's own answers are logged, each with its reason; `-` stands for a
+/// method and a path it could not read.
+#[test]
+fn the_servers_own_answers_are_logged_with_their_reasons() {
+    let server = Running::start(BINARY, &[]);
+    let too_long = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(8 * 1024));
+    let too_many = format!(
+        "GET /index HTTP/1.1\r\nHost: x\r\n{}\r\n",
+        "X: y\r\n".repeat(100)
+    );
+    let cases: [(&[u8], &str); 6] = [
+        (too_long.as_bytes(), "- - 414 "),
+        (too_many.as_bytes(), "GET /index 431 "),
+        (
+            b"POST /index HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            "POST /index 501 ",
+        ),
+        (
+            b"GET /index HTTP/1.1\r\nHost: x\r\nExpect: something\r\n\r\n",
+            "GET /index 417 ",
+        ),
+        (
+            b"BREW /index HTTP/1.1\r\nHost: x\r\n\r\n",
+            "BREW /index 501 ",
+        ),
+        (b"\x00\x01\x02\x03\r\n\r\n", "- - 400 "),
+    ];
+    for (raw, _) in cases {
+        assert_eq!(answers(&server, raw).len(), 1);
+    }
+    let log = server.wait_for_stderr("- - 400 ");
+    for (reason, (_, start)) in [
+        "(request line too long)",
+        "(too many header fields)",
+        "(unsupported transfer coding)",
+        "(unsupported Expect)",
+        "(unknown method)",
+        "(bad request line)",
+    ]
+    .iter()
+    .zip(cases)
+    {
+        let line = log
+            .lines()
+            .find(|line| line.contains(start))
+            .unwrap_or_else(|| panic!("no {start:?} line in:\n{log}"));
+        assert!(line.ends_with(reason), "{line}");
+    }
 }

@@ -1,40 +1,36 @@
 //! One test or more for every row of the spec's HTTP table, through
 //! `tiny_http::TestRequest` and a fixed clock. Each asserts what the client
-//! sees: the status, the exact body and the headers the spec names.
-
-use std::io::Read;
+//! sees: the status, the exact body and the headers the spec names. They are
+//! grouped by route, so that cargo names them `routes::tests::login::...`,
+//! `routes::tests::slash_test::...`.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use tiny_http::{Header, Method, TestRequest};
+use testkit::client::Reply;
+use testkit::data::{MAGIGO_BASIC, TUTORIAL_TOKEN};
+use tiny_http::{Method, TestRequest};
 
 use super::*;
 use crate::token;
-use testkit::data::{MAGIGO_BASIC, TUTORIAL_TOKEN};
 
 /// Some instant in 2027, as Unix seconds.
 const NOW: f64 = 1_800_000_000.0;
 const FORM: &str = "application/x-www-form-urlencoded";
 
-/// What a client would see of an answer.
-struct Seen {
-    status: u16,
-    body: String,
-    headers: Vec<(String, String)>,
-}
-
-impl Seen {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(field, _)| field.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
+/// The challenges, as the spec writes them (not the code's constants, so
+/// that a typo in those fails here).
+mod spec {
+    pub const BASIC_CHALLENGE: &str = r#"Basic realm="token-server", charset="UTF-8""#;
+    pub const NO_TOKEN: &str = r#"Bearer realm="token-server""#;
+    pub const UNKNOWN_TOKEN: &str = r#"Bearer realm="token-server", error="invalid_token", error_description="unknown or replaced token""#;
+    pub const EXPIRED_TOKEN: &str =
+        r#"Bearer realm="token-server", error="invalid_token", error_description="token expired""#;
+    pub const SEVERAL_TOKENS: &str = r#"Bearer realm="token-server", error="invalid_request""#;
 }
 
 /// A server with the defaults (the tutorial's user, a two-hour ttl), as
 /// `make run` starts it.
-pub(crate) fn app() -> App {
+fn app() -> App {
     App::new(&Config::default(), "127.0.0.1:5000".parse().unwrap())
 }
 
@@ -42,647 +38,637 @@ fn get(path: &str) -> TestRequest {
     TestRequest::new().with_method(Method::Get).with_path(path)
 }
 
-fn post_form(path: &str, body: &'static str) -> TestRequest {
+fn post_form(path: &str, body: impl Into<Vec<u8>>) -> TestRequest {
     TestRequest::new()
         .with_method(Method::Post)
         .with_path(path)
-        .with_header(header("Content-Type", FORM))
+        .with_header("Content-Type", FORM)
         .with_body(body)
 }
 
-fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name, value).unwrap()
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
 }
 
-fn bearer(token: &str) -> Header {
-    header("Authorization", &format!("Bearer {token}"))
+fn basic(user_colon_password: &str) -> String {
+    testkit::data::basic(user_colon_password)
 }
 
-fn basic(user_colon_password: &str) -> Header {
-    header("Authorization", &testkit::data::basic(user_colon_password))
-}
-
-fn call_at(app: &mut App, request: TestRequest, now: f64) -> Seen {
-    let mut request: tiny_http::Request = request.into();
-    let response = handle(&mut request, app, now).into_response();
-    let status = response.status_code().0;
-    let headers = response
-        .headers()
-        .iter()
-        .map(|h| (h.field.to_string(), h.value.to_string()))
-        .collect();
-    let mut body = String::new();
-    response.into_reader().read_to_string(&mut body).unwrap();
-    Seen {
-        status,
-        body,
-        headers,
+/// What a client would see of the answer to `request` at `now` (but the
+/// fields tiny_http adds: `Date`, `Server`, `Content-Length`).
+fn call_at(app: &mut App, request: TestRequest, now: f64) -> Reply {
+    let response = handle(&request.into(), app, now).into_response();
+    Reply {
+        status: response.status(),
+        headers: response
+            .headers()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect(),
+        body: String::from_utf8_lossy(response.body()).into_owned(),
     }
 }
 
-fn call(app: &mut App, request: TestRequest) -> Seen {
+fn call(app: &mut App, request: TestRequest) -> Reply {
     call_at(app, request, NOW)
 }
 
 fn login(app: &mut App) -> String {
-    let seen = call(
+    let reply = call(
         app,
-        get("/login").with_header(header("Authorization", MAGIGO_BASIC)),
+        get("/login").with_header("Authorization", MAGIGO_BASIC),
     );
-    assert_eq!(seen.status, 200);
-    seen.body
+    assert_eq!(reply.status, 200);
+    reply.body
 }
 
-fn assert_plain_text(seen: &Seen) {
+fn assert_plain_text(reply: &Reply) {
     assert_eq!(
-        seen.header("Content-Type"),
+        reply.header("Content-Type"),
         Some("text/plain; charset=utf-8")
     );
 }
 
-fn assert_login_refused(seen: &Seen) {
-    assert_eq!(seen.status, 401);
-    assert_eq!(seen.body, "error");
+/// A refusal of `/login`, `/test` or `/logout`: `status`, the body `error`,
+/// the challenge, never cached.
+fn assert_refused(reply: &Reply, status: u16, challenge: &str) {
     assert_eq!(
-        seen.header("WWW-Authenticate"),
-        Some(r#"Basic realm="token-server", charset="UTF-8""#)
+        (reply.status, reply.body.as_str()),
+        (status, "error"),
+        "{reply:?}"
     );
-    assert_eq!(seen.header("Cache-Control"), Some("no-store"));
-    assert_plain_text(seen);
+    assert_eq!(reply.header("WWW-Authenticate"), Some(challenge));
+    assert_eq!(reply.header("Cache-Control"), Some("no-store"));
+    assert_plain_text(reply);
 }
 
-fn assert_no_token(seen: &Seen) {
-    assert_eq!(seen.status, 401);
-    assert_eq!(seen.body, "error");
+fn assert_data(reply: &Reply) {
     assert_eq!(
-        seen.header("WWW-Authenticate"),
-        Some(r#"Bearer realm="token-server""#)
+        (reply.status, reply.body.as_str()),
+        (200, "data"),
+        "{reply:?}"
     );
-    assert_eq!(seen.header("Cache-Control"), Some("no-store"));
+    assert_eq!(reply.header("Cache-Control"), Some("no-store"));
+    assert_plain_text(reply);
 }
 
-fn assert_unknown_token(seen: &Seen) {
-    assert_eq!(seen.status, 401);
-    assert_eq!(seen.body, "error");
-    assert_eq!(
-        seen.header("WWW-Authenticate"),
-        Some(
-            r#"Bearer realm="token-server", error="invalid_token", error_description="unknown or replaced token""#
-        )
-    );
-    assert_eq!(seen.header("Cache-Control"), Some("no-store"));
-}
+mod usage_page {
+    use super::*;
 
-fn assert_expired_token(seen: &Seen) {
-    assert_eq!(seen.status, 401);
-    assert_eq!(seen.body, "error");
-    assert_eq!(
-        seen.header("WWW-Authenticate"),
-        Some(
-            r#"Bearer realm="token-server", error="invalid_token", error_description="token expired""#
-        )
-    );
-    assert_eq!(seen.header("Cache-Control"), Some("no-store"));
-}
-
-fn assert_token_in_several_places(seen: &Seen) {
-    assert_eq!(seen.status, 400);
-    assert_eq!(seen.body, "error");
-    assert_eq!(
-        seen.header("WWW-Authenticate"),
-        Some(r#"Bearer realm="token-server", error="invalid_request""#)
-    );
-    assert_eq!(seen.header("Cache-Control"), Some("no-store"));
-}
-
-fn assert_data(seen: &Seen) {
-    assert_eq!(seen.status, 200);
-    assert_eq!(seen.body, "data");
-    assert_eq!(seen.header("Cache-Control"), Some("no-store"));
-    assert_plain_text(seen);
-}
-
-// GET /
-
-#[test]
-fn usage_page_lists_routes_with_real_address() {
-    let mut app = app();
-    let seen = call(&mut app, get("/"));
-    assert_eq!(seen.status, 200);
-    assert_plain_text(&seen);
-    for route in ["/index", "/login", "/test", "/logout"] {
-        assert!(seen.body.contains(route), "{route} missing:\n{}", seen.body);
-    }
-    assert!(
-        seen.body
-            .contains("TOKEN=$(curl -sf -u magigo:123456 http://127.0.0.1:5000/login)")
-    );
-    assert!(
-        seen.body
-            .contains("curl -s \"http://127.0.0.1:5000/test?token=$TOKEN\"")
-    );
-    assert!(seen.body.contains("Every route takes GET, HEAD and POST."));
-    assert!(seen.body.ends_with("$TOKEN\"\n"), "{:?}", seen.body);
-}
-
-#[test]
-fn usage_page_uses_host_header_when_listening_on_all_addresses() {
-    let mut app = app();
-    app.address = "0.0.0.0:5000".parse().unwrap();
-    let seen = call(
-        &mut app,
-        get("/").with_header(header("Host", "192.0.2.7:5000")),
-    );
-    assert!(
-        seen.body.contains("http://192.0.2.7:5000/login"),
-        "{}",
-        seen.body
-    );
-}
-
-#[test]
-fn usage_page_ignores_host_header_when_listening_on_one_address() {
-    let mut app = app();
-    let seen = call(
-        &mut app,
-        get("/").with_header(header("Host", "evil.example")),
-    );
-    assert!(!seen.body.contains("evil.example"));
-    assert!(seen.body.contains("http://127.0.0.1:5000/login"));
-}
-
-// /index
-
-#[test]
-fn index_says_hello() {
-    let mut app = app();
-    let seen = call(&mut app, get("/index"));
-    assert_eq!(seen.status, 200);
-    assert_eq!(seen.body, "Hello");
-    assert_plain_text(&seen);
-    assert_eq!(seen.header("Cache-Control"), None);
-}
-
-#[test]
-fn index_with_query_and_post() {
-    let mut app = app();
-    assert_eq!(call(&mut app, get("/index?x=1")).body, "Hello");
-    let seen = call(&mut app, post_form("/index", "a=b"));
-    assert_eq!((seen.status, seen.body.as_str()), (200, "Hello"));
-}
-
-// /login
-
-#[test]
-fn login_with_basic_credentials_returns_token() {
-    let mut app = app();
-    let seen = call(&mut app, get("/login").with_header(basic("magigo:123456")));
-    assert_eq!(seen.status, 200);
-    assert_plain_text(&seen);
-    assert_eq!(seen.header("Cache-Control"), Some("no-store"));
-    assert_eq!(seen.header("Pragma"), Some("no-cache"));
-    let claims = token::decode(&seen.body).unwrap();
-    assert_eq!(claims.user, "magigo");
-    assert_eq!(claims.expires_at, NOW + 7200.0);
-}
-
-#[test]
-fn login_scheme_name_in_any_case() {
-    let mut app = app();
-    let seen = call(
-        &mut app,
-        get("/login").with_header(header(
-            "Authorization",
-            &MAGIGO_BASIC.replace("Basic", "BASIC"),
-        )),
-    );
-    assert_eq!(seen.status, 200);
-}
-
-#[test]
-fn login_with_post_form() {
-    let mut app = app();
-    let seen = call(
-        &mut app,
-        post_form("/login", "username=magigo&password=123456"),
-    );
-    assert_eq!(seen.status, 200);
-    assert_eq!(token::decode(&seen.body).unwrap().user, "magigo");
-}
-
-#[test]
-fn login_with_post_basic() {
-    let mut app = app();
-    let request = TestRequest::new()
-        .with_method(Method::Post)
-        .with_path("/login")
-        .with_header(basic("magigo:123456"));
-    assert_eq!(call(&mut app, request).status, 200);
-}
-
-#[test]
-fn login_password_with_colon() {
-    let mut app = app();
-    app.users = Users::new(vec![("ann".into(), "a:b".into())], 60.0);
-    let seen = call(&mut app, get("/login").with_header(basic("ann:a:b")));
-    assert_eq!(seen.status, 200);
-}
-
-#[test]
-fn login_missing_credentials() {
-    let mut app = app();
-    assert_login_refused(&call(&mut app, get("/login")));
-}
-
-#[test]
-fn login_malformed_base64() {
-    let mut app = app();
-    let seen = call(
-        &mut app,
-        get("/login").with_header(header("Authorization", "Basic !!!")),
-    );
-    assert_login_refused(&seen);
-}
-
-#[test]
-fn login_malformed_no_colon() {
-    let mut app = app();
-    assert_login_refused(&call(&mut app, get("/login").with_header(basic("magigo"))));
-}
-
-#[test]
-fn login_malformed_not_utf8() {
-    let mut app = app();
-    let encoded = STANDARD.encode(b"magigo:\xff\xfe");
-    let request = get("/login").with_header(header("Authorization", &format!("Basic {encoded}")));
-    assert_login_refused(&call(&mut app, request));
-}
-
-#[test]
-fn login_bearer_header_is_not_credentials() {
-    let mut app = app();
-    assert_login_refused(&call(&mut app, get("/login").with_header(bearer("abc"))));
-}
-
-#[test]
-fn login_form_with_wrong_content_type_is_ignored() {
-    let mut app = app();
-    let request = TestRequest::new()
-        .with_method(Method::Post)
-        .with_path("/login")
-        .with_header(header("Content-Type", "text/plain"))
-        .with_body("username=magigo&password=123456");
-    assert_login_refused(&call(&mut app, request));
-}
-
-#[test]
-fn login_form_on_get_is_ignored() {
-    let mut app = app();
-    let request = get("/login")
-        .with_header(header("Content-Type", FORM))
-        .with_body("username=magigo&password=123456");
-    assert_login_refused(&call(&mut app, request));
-}
-
-#[test]
-fn login_wrong_password_and_unknown_user_answer_alike() {
-    let mut app = app();
-    let wrong_password = call(&mut app, get("/login").with_header(basic("magigo:654321")));
-    let unknown_user = call(&mut app, get("/login").with_header(basic("nobody:123456")));
-    assert_login_refused(&wrong_password);
-    assert_login_refused(&unknown_user);
-    assert_eq!(wrong_password.status, unknown_user.status);
-    assert_eq!(wrong_password.body, unknown_user.body);
-    let without_date = |seen: &Seen| {
-        let mut headers = seen.headers.clone();
-        headers.retain(|(name, _)| name != "Date");
-        headers
-    };
-    assert_eq!(without_date(&wrong_password), without_date(&unknown_user));
-}
-
-#[test]
-fn login_credentials_in_header_and_form() {
-    let mut app = app();
-    let request =
-        post_form("/login", "username=magigo&password=123456").with_header(basic("magigo:123456"));
-    assert_login_refused(&call(&mut app, request));
-}
-
-// /test
-
-#[test]
-fn test_current_token_answers_data() {
-    let mut app = app();
-    let token = login(&mut app);
-    assert_data(&call(&mut app, get(&format!("/test?token={token}"))));
-}
-
-#[test]
-fn test_token_from_bearer_header() {
-    let mut app = app();
-    let token = login(&mut app);
-    assert_data(&call(&mut app, get("/test").with_header(bearer(&token))));
-    let lowercase = header("Authorization", &format!("bearer {token}"));
-    assert_data(&call(&mut app, get("/test").with_header(lowercase)));
-}
-
-#[test]
-fn test_token_from_post_form() {
-    let mut app = app();
-    let token = login(&mut app);
-    let body: &'static str = Box::leak(format!("token={token}").into_boxed_str());
-    assert_data(&call(&mut app, post_form("/test", body)));
-}
-
-#[test]
-fn test_access_token_name() {
-    let mut app = app();
-    let token = login(&mut app);
-    assert_data(&call(&mut app, get(&format!("/test?access_token={token}"))));
-}
-
-/// A token holding a `+`: a user named `~~~` makes tokens that start `fn5+`.
-fn app_and_plus_token() -> (App, String) {
-    let mut app = app();
-    app.users = Users::new(vec![("~~~".into(), "x".into())], 60.0);
-    let token = call(&mut app, get("/login").with_header(basic("~~~:x"))).body;
-    assert!(token.starts_with("fn5+"), "{token}");
-    (app, token)
-}
-
-#[test]
-fn test_token_with_plus_pasted_raw_into_url() {
-    let (mut app, token) = app_and_plus_token();
-    let raw = format!("/test?token={token}");
-    assert_data(&call(&mut app, get(&raw)));
-    let encoded = format!("/test?token={}", token.replace('+', "%2B"));
-    assert_data(&call(&mut app, get(&encoded)));
-}
-
-#[test]
-fn test_token_with_plus_pasted_raw_into_form() {
-    let (mut app, token) = app_and_plus_token();
-    let body: &'static str = Box::leak(format!("access_token={token}").into_boxed_str());
-    assert_data(&call(&mut app, post_form("/test", body)));
-}
-
-#[test]
-fn test_basic_header_is_not_a_token() {
-    // `curl -u magigo:123456 "/test?token=..."` sends both; only the query is a token.
-    let mut app = app();
-    let token = login(&mut app);
-    let request = get(&format!("/test?token={token}")).with_header(basic("magigo:123456"));
-    assert_data(&call(&mut app, request));
-}
-
-#[test]
-fn test_no_token() {
-    let mut app = app();
-    assert_no_token(&call(&mut app, get("/test")));
-    assert_no_token(&call(&mut app, get("/test?other=1")));
-}
-
-#[test]
-fn test_unknown_token() {
-    let mut app = app();
-    let never_issued = token::encode("magigo", 0.5, NOW + 100.0);
-    assert_unknown_token(&call(&mut app, get(&format!("/test?token={never_issued}"))));
-}
-
-#[test]
-fn test_replaced_token() {
-    let mut app = app();
-    let first = login(&mut app);
-    let second = login(&mut app);
-    assert_unknown_token(&call(&mut app, get(&format!("/test?token={first}"))));
-    assert_data(&call(&mut app, get(&format!("/test?token={second}"))));
-}
-
-#[test]
-fn test_revoked_token() {
-    let mut app = app();
-    let token = login(&mut app);
-    assert_eq!(
-        call(&mut app, get(&format!("/logout?token={token}"))).status,
-        200
-    );
-    assert_unknown_token(&call(&mut app, get(&format!("/test?token={token}"))));
-}
-
-#[test]
-fn test_undecodable_tokens() {
-    let mut app = app();
-    login(&mut app);
-    let long = "A".repeat(6000);
-    for token in ["", "%%%", "bm90aGluZw==", "%FF%00", long.as_str()] {
-        let seen = call(&mut app, get(&format!("/test?token={token}")));
-        assert_unknown_token(&seen);
-    }
-    assert_unknown_token(&call(
-        &mut app,
-        get("/test").with_header(header("Authorization", "Bearer")),
-    ));
-}
-
-#[test]
-fn test_expired_token_with_tutorial_clock() {
-    let mut app = app();
-    app.users.set_current_token("magigo", TUTORIAL_TOKEN);
-    let path = format!("/test?token={TUTORIAL_TOKEN}");
-    assert_data(&call_at(&mut app, get(&path), 1472450500.0));
-    assert_expired_token(&call_at(&mut app, get(&path), 1472450501.0));
-}
-
-#[test]
-fn test_issued_token_expires_after_ttl() {
-    let mut app = app();
-    let token = login(&mut app);
-    let path = format!("/test?token={token}");
-    assert_data(&call_at(&mut app, get(&path), NOW + 7200.0));
-    assert_expired_token(&call_at(&mut app, get(&path), NOW + 7201.0));
-}
-
-#[test]
-fn test_token_in_query_and_header() {
-    let mut app = app();
-    let token = login(&mut app);
-    let request = get(&format!("/test?token={token}")).with_header(bearer(&token));
-    assert_token_in_several_places(&call(&mut app, request));
-}
-
-#[test]
-fn test_token_twice_in_query() {
-    let mut app = app();
-    let token = login(&mut app);
-    let path = format!("/test?token={token}&access_token={token}");
-    assert_token_in_several_places(&call(&mut app, get(&path)));
-}
-
-#[test]
-fn test_token_in_query_and_form() {
-    let mut app = app();
-    let token = login(&mut app);
-    let body: &'static str = Box::leak(format!("token={token}").into_boxed_str());
-    let request = post_form(&format!("/test?token={token}"), body);
-    assert_token_in_several_places(&call(&mut app, request));
-}
-
-// /logout
-
-#[test]
-fn logout_current_token() {
-    let mut app = app();
-    let token = login(&mut app);
-    let seen = call(&mut app, get("/logout").with_header(bearer(&token)));
-    assert_eq!(seen.status, 200);
-    assert_eq!(seen.body, "ok");
-    assert_eq!(seen.header("Cache-Control"), Some("no-store"));
-    assert_plain_text(&seen);
-    assert_unknown_token(&call(&mut app, get("/test").with_header(bearer(&token))));
-}
-
-#[test]
-fn logout_expired_current_token() {
-    let mut app = app();
-    app.users.set_current_token("magigo", TUTORIAL_TOKEN);
-    let seen = call(&mut app, get(&format!("/logout?token={TUTORIAL_TOKEN}")));
-    assert_eq!((seen.status, seen.body.as_str()), (200, "ok"));
-}
-
-#[test]
-fn logout_no_token() {
-    let mut app = app();
-    assert_no_token(&call(&mut app, get("/logout")));
-}
-
-#[test]
-fn logout_unknown_token() {
-    let mut app = app();
-    let token = login(&mut app);
-    call(&mut app, get(&format!("/logout?token={token}")));
-    assert_unknown_token(&call(&mut app, get(&format!("/logout?token={token}"))));
-}
-
-#[test]
-fn logout_token_in_two_places() {
-    let mut app = app();
-    let token = login(&mut app);
-    let request = get(&format!("/logout?token={token}")).with_header(bearer(&token));
-    assert_token_in_several_places(&call(&mut app, request));
-    // Nothing was revoked.
-    assert_data(&call(&mut app, get(&format!("/test?token={token}"))));
-}
-
-// 413
-
-#[test]
-fn body_over_8_kib_is_too_large() {
-    let body: &'static str = Box::leak("a".repeat(BODY_LIMIT + 1).into_boxed_str());
-    for path in ["/login", "/test", "/logout"] {
+    #[test]
+    fn lists_the_routes_with_the_real_address() {
         let mut app = app();
-        let seen = call(&mut app, post_form(path, body));
-        assert_eq!(seen.status, 413, "{path}");
-        assert_eq!(seen.body, "payload too large");
-        assert_eq!(seen.header("Cache-Control"), Some("no-store"));
-        assert_plain_text(&seen);
+        let reply = call(&mut app, get("/"));
+        assert_eq!(reply.status, 200);
+        assert_plain_text(&reply);
+        for route in ["/index", "/login", "/test", "/logout"] {
+            assert!(
+                reply.body.contains(route),
+                "{route} missing:\n{}",
+                reply.body
+            );
+        }
+        assert!(
+            reply
+                .body
+                .contains("TOKEN=$(curl -sf -u magigo:123456 http://127.0.0.1:5000/login)")
+        );
+        assert!(
+            reply
+                .body
+                .contains("curl -s \"http://127.0.0.1:5000/test?token=$TOKEN\"")
+        );
+        assert!(reply.body.contains("Every route takes GET, HEAD and POST."));
+        assert!(reply.body.ends_with("$TOKEN\"\n"), "{:?}", reply.body);
+        assert_eq!(reply.header("Cache-Control"), None);
+    }
+
+    #[test]
+    fn uses_the_host_header_when_listening_on_all_addresses() {
+        let mut app = app();
+        app.address = "0.0.0.0:5000".parse().unwrap();
+        let reply = call(&mut app, get("/").with_header("Host", "192.0.2.7:5000"));
+        assert!(
+            reply.body.contains("http://192.0.2.7:5000/login"),
+            "{}",
+            reply.body
+        );
+    }
+
+    #[test]
+    fn ignores_the_host_header_when_listening_on_one_address() {
+        let mut app = app();
+        let reply = call(&mut app, get("/").with_header("Host", "evil.example"));
+        assert!(!reply.body.contains("evil.example"));
+        assert!(reply.body.contains("http://127.0.0.1:5000/login"));
+    }
+
+    #[test]
+    fn names_no_password_when_users_were_given() {
+        let config = Config {
+            users: vec![("ann".into(), "secret".into())],
+            default_users: false,
+            ..Config::default()
+        };
+        let mut app = App::new(&config, "127.0.0.1:5000".parse().unwrap());
+        let reply = call(&mut app, get("/"));
+        assert!(
+            reply.body.contains("curl -sf -u NAME:PASSWORD "),
+            "{}",
+            reply.body
+        );
+        assert!(!reply.body.contains("secret"));
     }
 }
 
-#[test]
-fn chunked_body_over_8_kib_is_too_large() {
-    // A chunked body declares no length: the limit is found by reading.
-    let data = "a".repeat(BODY_LIMIT + 1);
-    let chunked = format!("{:x}\r\n{data}\r\n0\r\n\r\n", data.len());
-    let body: &'static str = Box::leak(chunked.into_boxed_str());
-    let request = post_form("/login", body).with_header(header("Transfer-Encoding", "chunked"));
-    let seen = call(&mut app(), request);
-    assert_eq!(
-        (seen.status, seen.body.as_str()),
-        (413, "payload too large")
-    );
-}
+mod index {
+    use super::*;
 
-#[test]
-fn chunked_form_is_read() {
-    let data = "username=magigo&password=123456";
-    let chunked = format!("{:x}\r\n{data}\r\n0\r\n\r\n", data.len());
-    let body: &'static str = Box::leak(chunked.into_boxed_str());
-    let request = post_form("/login", body).with_header(header("Transfer-Encoding", "chunked"));
-    assert_eq!(call(&mut app(), request).status, 200);
-}
+    #[test]
+    fn says_hello() {
+        let mut app = app();
+        let reply = call(&mut app, get("/index"));
+        assert_eq!((reply.status, reply.body.as_str()), (200, "Hello"));
+        assert_plain_text(&reply);
+        assert_eq!(reply.header("Cache-Control"), None);
+    }
 
-#[test]
-fn body_of_exactly_8_kib_is_read() {
-    let mut app = app();
-    let padding = "x".repeat(BODY_LIMIT - "username=magigo&password=123456&pad=".len());
-    let body = format!("username=magigo&password=123456&pad={padding}");
-    assert_eq!(body.len(), BODY_LIMIT);
-    let body: &'static str = Box::leak(body.into_boxed_str());
-    assert_eq!(call(&mut app, post_form("/login", body)).status, 200);
-}
-
-#[test]
-fn body_over_8_kib_on_route_that_does_not_read_it() {
-    let mut app = app();
-    let body: &'static str = Box::leak("a".repeat(BODY_LIMIT + 1).into_boxed_str());
-    let seen = call(&mut app, post_form("/index", body));
-    assert_eq!((seen.status, seen.body.as_str()), (200, "Hello"));
-}
-
-// 404
-
-#[test]
-fn unknown_paths_are_not_found() {
-    let mut app = app();
-    for path in [
-        "/login/",
-        "/nope",
-        "/LOGIN",
-        "/index.html",
-        "//login",
-        "/test/x",
-        "",
-    ] {
-        let seen = call(&mut app, get(path));
-        assert_eq!(seen.status, 404, "{path}");
-        assert_eq!(seen.body, "not found");
-        assert_plain_text(&seen);
+    #[test]
+    fn with_a_query_and_by_post() {
+        let mut app = app();
+        assert_eq!(call(&mut app, get("/index?x=1")).body, "Hello");
+        let reply = call(&mut app, post_form("/index", "a=b"));
+        assert_eq!((reply.status, reply.body.as_str()), (200, "Hello"));
     }
 }
 
-// 405
+mod login {
+    use super::*;
 
-#[test]
-fn other_methods_are_not_allowed() {
-    let mut app = app();
-    for method in [Method::Put, Method::Delete, Method::Options, Method::Patch] {
-        for path in ["/", "/index", "/login", "/test", "/logout"] {
-            let seen = call(&mut app, get(path).with_method(method.clone()));
-            assert_eq!(seen.status, 405, "{method} {path}");
-            assert_eq!(seen.body, "method not allowed");
-            assert_eq!(seen.header("Allow"), Some("GET, HEAD, POST"));
-            assert_plain_text(&seen);
+    #[test]
+    fn basic_credentials_get_a_token() {
+        let mut app = app();
+        let reply = call(
+            &mut app,
+            get("/login").with_header("Authorization", &basic("magigo:123456")),
+        );
+        assert_eq!(reply.status, 200);
+        assert_plain_text(&reply);
+        assert_eq!(reply.header("Cache-Control"), Some("no-store"));
+        assert_eq!(reply.header("Pragma"), Some("no-cache"));
+        let claims = token::decode(&reply.body).unwrap();
+        assert_eq!(claims.user, "magigo");
+        assert_eq!(claims.expires_at, NOW + 7200.0);
+    }
+
+    #[test]
+    fn the_scheme_name_in_any_case() {
+        let mut app = app();
+        let header = MAGIGO_BASIC.replace("Basic", "BASIC");
+        let reply = call(
+            &mut app,
+            get("/login").with_header("Authorization", &header),
+        );
+        assert_eq!(reply.status, 200);
+    }
+
+    #[test]
+    fn a_posted_form() {
+        let mut app = app();
+        let reply = call(
+            &mut app,
+            post_form("/login", "username=magigo&password=123456"),
+        );
+        assert_eq!(reply.status, 200);
+        assert_eq!(token::decode(&reply.body).unwrap().user, "magigo");
+    }
+
+    #[test]
+    fn basic_credentials_on_a_post() {
+        let mut app = app();
+        let request = TestRequest::new()
+            .with_method(Method::Post)
+            .with_path("/login")
+            .with_header("Authorization", &basic("magigo:123456"));
+        assert_eq!(call(&mut app, request).status, 200);
+    }
+
+    #[test]
+    fn a_password_with_a_colon() {
+        let mut app = app();
+        app.users = Users::new(vec![("ann".into(), "a:b".into())], 60.0);
+        let reply = call(
+            &mut app,
+            get("/login").with_header("Authorization", &basic("ann:a:b")),
+        );
+        assert_eq!(reply.status, 200);
+    }
+
+    #[test]
+    fn no_credentials() {
+        let mut app = app();
+        assert_refused(&call(&mut app, get("/login")), 401, spec::BASIC_CHALLENGE);
+    }
+
+    #[test]
+    fn malformed_credentials() {
+        let not_utf8 = format!("Basic {}", STANDARD.encode(b"magigo:\xff\xfe"));
+        for authorization in [
+            "Basic !!!".to_string(),
+            basic("magigo"),
+            not_utf8,
+            bearer("abc"),
+        ] {
+            let mut app = app();
+            let reply = call(
+                &mut app,
+                get("/login").with_header("Authorization", &authorization),
+            );
+            assert_refused(&reply, 401, spec::BASIC_CHALLENGE);
+        }
+    }
+
+    #[test]
+    fn a_form_of_another_type_or_not_posted_is_not_read() {
+        let mut app = app();
+        let request = TestRequest::new()
+            .with_method(Method::Post)
+            .with_path("/login")
+            .with_header("Content-Type", "text/plain")
+            .with_body("username=magigo&password=123456");
+        assert_refused(&call(&mut app, request), 401, spec::BASIC_CHALLENGE);
+        let request = get("/login")
+            .with_header("Content-Type", FORM)
+            .with_body("username=magigo&password=123456");
+        assert_refused(&call(&mut app, request), 401, spec::BASIC_CHALLENGE);
+    }
+
+    #[test]
+    fn a_wrong_password_and_an_unknown_user_get_the_same_answer() {
+        let mut app = app();
+        let wrong_password = call(
+            &mut app,
+            get("/login").with_header("Authorization", &basic("magigo:654321")),
+        );
+        let unknown_user = call(
+            &mut app,
+            get("/login").with_header("Authorization", &basic("nobody:123456")),
+        );
+        assert_refused(&wrong_password, 401, spec::BASIC_CHALLENGE);
+        assert_eq!(wrong_password, unknown_user);
+    }
+
+    #[test]
+    fn credentials_in_the_header_and_the_form() {
+        let mut app = app();
+        let request = post_form("/login", "username=magigo&password=123456")
+            .with_header("Authorization", &basic("magigo:123456"));
+        assert_refused(&call(&mut app, request), 401, spec::BASIC_CHALLENGE);
+    }
+}
+
+mod slash_test {
+    use super::*;
+
+    #[test]
+    fn the_current_token_answers_data() {
+        let mut app = app();
+        let token = login(&mut app);
+        assert_data(&call(&mut app, get(&format!("/test?token={token}"))));
+    }
+
+    #[test]
+    fn a_token_in_a_bearer_header() {
+        let mut app = app();
+        let token = login(&mut app);
+        let request = get("/test").with_header("Authorization", &bearer(&token));
+        assert_data(&call(&mut app, request));
+        let lowercase = format!("bearer {token}");
+        let request = get("/test").with_header("Authorization", &lowercase);
+        assert_data(&call(&mut app, request));
+    }
+
+    #[test]
+    fn a_token_in_a_posted_form() {
+        let mut app = app();
+        let token = login(&mut app);
+        assert_data(&call(
+            &mut app,
+            post_form("/test", format!("token={token}")),
+        ));
+    }
+
+    #[test]
+    fn a_token_under_every_name_the_spec_gives() {
+        for name in auth::TOKEN_FIELDS {
+            let mut app = app();
+            let token = login(&mut app);
+            let url = format!("/test?{name}={token}");
+            assert_data(&call(&mut app, get(&url)));
+            // The log shows it as stars.
+            let logged = crate::log_line::masked_url(&url);
+            assert!(!logged.contains(&token), "{logged}");
+        }
+    }
+
+    /// A token holding a `+`: a user named `~~~` makes tokens that start `fn5+`.
+    fn app_and_plus_token() -> (App, String) {
+        let mut app = app();
+        app.users = Users::new(vec![("~~~".into(), "x".into())], 60.0);
+        let request = get("/login").with_header("Authorization", &basic("~~~:x"));
+        let token = call(&mut app, request).body;
+        assert!(token.starts_with("fn5+"), "{token}");
+        (app, token)
+    }
+
+    #[test]
+    fn a_token_with_a_plus_pasted_raw_into_the_url() {
+        let (mut app, token) = app_and_plus_token();
+        let raw = format!("/test?token={token}");
+        assert_data(&call(&mut app, get(&raw)));
+        let encoded = format!("/test?token={}", token.replace('+', "%2B"));
+        assert_data(&call(&mut app, get(&encoded)));
+    }
+
+    #[test]
+    fn a_token_with_a_plus_pasted_raw_into_a_form() {
+        let (mut app, token) = app_and_plus_token();
+        let request = post_form("/test", format!("access_token={token}"));
+        assert_data(&call(&mut app, request));
+    }
+
+    #[test]
+    fn a_basic_header_is_not_a_token() {
+        // `curl -u magigo:123456 "/test?token=..."` sends both; only the query is a token.
+        let mut app = app();
+        let token = login(&mut app);
+        let request = get(&format!("/test?token={token}"))
+            .with_header("Authorization", &basic("magigo:123456"));
+        assert_data(&call(&mut app, request));
+    }
+
+    #[test]
+    fn no_token() {
+        let mut app = app();
+        assert_refused(&call(&mut app, get("/test")), 401, spec::NO_TOKEN);
+        assert_refused(&call(&mut app, get("/test?other=1")), 401, spec::NO_TOKEN);
+    }
+
+    #[test]
+    fn a_token_never_issued() {
+        let mut app = app();
+        let never_issued = token::encode("magigo", 0.5, NOW + 100.0);
+        let reply = call(&mut app, get(&format!("/test?token={never_issued}")));
+        assert_refused(&reply, 401, spec::UNKNOWN_TOKEN);
+    }
+
+    #[test]
+    fn a_replaced_token() {
+        let mut app = app();
+        let first = login(&mut app);
+        let second = login(&mut app);
+        let reply = call(&mut app, get(&format!("/test?token={first}")));
+        assert_refused(&reply, 401, spec::UNKNOWN_TOKEN);
+        assert_data(&call(&mut app, get(&format!("/test?token={second}"))));
+    }
+
+    #[test]
+    fn a_revoked_token() {
+        let mut app = app();
+        let token = login(&mut app);
+        let reply = call(&mut app, get(&format!("/logout?token={token}")));
+        assert_eq!(reply.status, 200);
+        let reply = call(&mut app, get(&format!("/test?token={token}")));
+        assert_refused(&reply, 401, spec::UNKNOWN_TOKEN);
+    }
+
+    #[test]
+    fn undecodable_tokens() {
+        let mut app = app();
+        login(&mut app);
+        let long = "A".repeat(6000);
+        for token in ["", "%%%", "bm90aGluZw==", "%FF%00", long.as_str()] {
+            let reply = call(&mut app, get(&format!("/test?token={token}")));
+            assert_refused(&reply, 401, spec::UNKNOWN_TOKEN);
+        }
+        let reply = call(
+            &mut app,
+            get("/test").with_header("Authorization", "Bearer"),
+        );
+        assert_refused(&reply, 401, spec::UNKNOWN_TOKEN);
+    }
+
+    #[test]
+    fn the_tutorial_token_expires_by_the_tutorial_clock() {
+        let mut app = app();
+        app.users.set_current_token("magigo", TUTORIAL_TOKEN);
+        let path = format!("/test?token={TUTORIAL_TOKEN}");
+        assert_data(&call_at(&mut app, get(&path), 1472450500.0));
+        let reply = call_at(&mut app, get(&path), 1472450501.0);
+        assert_refused(&reply, 401, spec::EXPIRED_TOKEN);
+    }
+
+    #[test]
+    fn an_issued_token_expires_after_the_ttl() {
+        let mut app = app();
+        let token = login(&mut app);
+        let path = format!("/test?token={token}");
+        assert_data(&call_at(&mut app, get(&path), NOW + 7200.0));
+        let reply = call_at(&mut app, get(&path), NOW + 7201.0);
+        assert_refused(&reply, 401, spec::EXPIRED_TOKEN);
+    }
+
+    #[test]
+    fn a_token_in_more_than_one_place() {
+        let mut app = app();
+        let token = login(&mut app);
+        let in_query_and_header =
+            get(&format!("/test?token={token}")).with_header("Authorization", &bearer(&token));
+        let twice_in_query = get(&format!("/test?token={token}&access_token={token}"));
+        let in_query_and_form =
+            post_form(&format!("/test?token={token}"), format!("token={token}"));
+        for request in [in_query_and_header, twice_in_query, in_query_and_form] {
+            assert_refused(&call(&mut app, request), 400, spec::SEVERAL_TOKENS);
         }
     }
 }
 
-#[test]
-fn not_allowed_on_token_routes_is_not_cached() {
-    let mut app = app();
-    let seen = call(&mut app, get("/login").with_method(Method::Put));
-    assert_eq!(seen.header("Cache-Control"), Some("no-store"));
+mod logout {
+    use super::*;
+
+    #[test]
+    fn the_current_token_is_revoked() {
+        let mut app = app();
+        let token = login(&mut app);
+        let reply = call(
+            &mut app,
+            get("/logout").with_header("Authorization", &bearer(&token)),
+        );
+        assert_eq!((reply.status, reply.body.as_str()), (200, "ok"));
+        assert_eq!(reply.header("Cache-Control"), Some("no-store"));
+        assert_plain_text(&reply);
+        let request = get("/test").with_header("Authorization", &bearer(&token));
+        assert_refused(&call(&mut app, request), 401, spec::UNKNOWN_TOKEN);
+    }
+
+    #[test]
+    fn an_expired_current_token_too() {
+        let mut app = app();
+        app.users.set_current_token("magigo", TUTORIAL_TOKEN);
+        let reply = call(&mut app, get(&format!("/logout?token={TUTORIAL_TOKEN}")));
+        assert_eq!((reply.status, reply.body.as_str()), (200, "ok"));
+    }
+
+    #[test]
+    fn no_token() {
+        let mut app = app();
+        assert_refused(&call(&mut app, get("/logout")), 401, spec::NO_TOKEN);
+    }
+
+    #[test]
+    fn a_token_already_revoked() {
+        let mut app = app();
+        let token = login(&mut app);
+        call(&mut app, get(&format!("/logout?token={token}")));
+        let reply = call(&mut app, get(&format!("/logout?token={token}")));
+        assert_refused(&reply, 401, spec::UNKNOWN_TOKEN);
+    }
+
+    #[test]
+    fn a_token_in_two_places_revokes_nothing() {
+        let mut app = app();
+        let token = login(&mut app);
+        let request =
+            get(&format!("/logout?token={token}")).with_header("Authorization", &bearer(&token));
+        assert_refused(&call(&mut app, request), 400, spec::SEVERAL_TOKENS);
+        assert_data(&call(&mut app, get(&format!("/test?token={token}"))));
+    }
 }
 
-// HEAD
+mod body_limit {
+    use super::*;
 
-#[test]
-fn head_answers_as_get() {
-    // tiny_http drops the body of a HEAD answer when it writes it; the
-    // integration tests check that over a socket.
-    let mut app = app();
-    let seen = call(&mut app, get("/index").with_method(Method::Head));
-    assert_eq!((seen.status, seen.body.as_str()), (200, "Hello"));
-    let seen = call(&mut app, get("/test").with_method(Method::Head));
-    assert_no_token(&seen);
+    #[test]
+    fn a_body_over_8_kib_is_too_large() {
+        for path in ["/login", "/test", "/logout"] {
+            let mut app = app();
+            let reply = call(&mut app, post_form(path, "a".repeat(BODY_LIMIT + 1)));
+            assert_eq!(
+                (reply.status, reply.body.as_str()),
+                (413, "payload too large"),
+                "{path}"
+            );
+            assert_eq!(reply.header("Cache-Control"), Some("no-store"));
+            assert_plain_text(&reply);
+        }
+    }
+
+    #[test]
+    fn a_chunked_body_over_8_kib_is_too_large() {
+        // A chunked body declares no length: the limit is found by reading.
+        let data = "a".repeat(BODY_LIMIT + 1);
+        let chunked = format!("{:x}\r\n{data}\r\n0\r\n\r\n", data.len());
+        let request = post_form("/login", chunked).with_header("Transfer-Encoding", "chunked");
+        let reply = call(&mut app(), request);
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (413, "payload too large")
+        );
+    }
+
+    #[test]
+    fn a_chunked_form_is_read() {
+        let data = "username=magigo&password=123456";
+        let chunked = format!("{:x}\r\n{data}\r\n0\r\n\r\n", data.len());
+        let request = post_form("/login", chunked).with_header("Transfer-Encoding", "chunked");
+        assert_eq!(call(&mut app(), request).status, 200);
+    }
+
+    #[test]
+    fn a_body_of_exactly_8_kib_is_read() {
+        let mut app = app();
+        let padding = "x".repeat(BODY_LIMIT - "username=magigo&password=123456&pad=".len());
+        let body = format!("username=magigo&password=123456&pad={padding}");
+        assert_eq!(body.len(), BODY_LIMIT);
+        assert_eq!(call(&mut app, post_form("/login", body)).status, 200);
+    }
+
+    #[test]
+    fn a_route_that_reads_no_body_answers_as_usual() {
+        let mut app = app();
+        let reply = call(&mut app, post_form("/index", "a".repeat(BODY_LIMIT + 1)));
+        assert_eq!((reply.status, reply.body.as_str()), (200, "Hello"));
+    }
+}
+
+mod not_found {
+    use super::*;
+
+    #[test]
+    fn paths_are_matched_exactly() {
+        let mut app = app();
+        for path in [
+            "/login/",
+            "/nope",
+            "/LOGIN",
+            "/index.html",
+            "//login",
+            "/test/x",
+            "",
+        ] {
+            let reply = call(&mut app, get(path));
+            assert_eq!(
+                (reply.status, reply.body.as_str()),
+                (404, "not found"),
+                "{path}"
+            );
+            assert_plain_text(&reply);
+        }
+    }
+}
+
+mod methods {
+    use super::*;
+
+    #[test]
+    fn other_methods_rfc_9110_defines_are_not_allowed() {
+        let mut app = app();
+        let methods = [
+            Method::Put,
+            Method::Delete,
+            Method::Options,
+            Method::Patch,
+            Method::Trace,
+            Method::Connect,
+        ];
+        for method in methods {
+            for path in ["/", "/index", "/login", "/test", "/logout"] {
+                let reply = call(&mut app, get(path).with_method(method));
+                assert_eq!(
+                    (reply.status, reply.body.as_str()),
+                    (405, "method not allowed"),
+                    "{method} {path}"
+                );
+                assert_eq!(reply.header("Allow"), Some("GET, HEAD, POST"));
+                assert_plain_text(&reply);
+            }
+        }
+    }
+
+    #[test]
+    fn not_allowed_on_a_token_route_is_not_cached() {
+        let mut app = app();
+        let reply = call(&mut app, get("/login").with_method(Method::Put));
+        assert_eq!(reply.header("Cache-Control"), Some("no-store"));
+    }
+
+    #[test]
+    fn head_answers_as_get() {
+        // tiny_http leaves out the body of an answer to HEAD when it writes it;
+        // the socket tests check that.
+        let mut app = app();
+        let reply = call(&mut app, get("/index").with_method(Method::Head));
+        assert_eq!((reply.status, reply.body.as_str()), (200, "Hello"));
+        let reply = call(&mut app, get("/test").with_method(Method::Head));
+        assert_refused(&reply, 401, spec::NO_TOKEN);
+    }
 }

@@ -107,6 +107,23 @@ pub fn parse_reply(answer: &[u8]) -> Reply {
     reply
 }
 
+/// The answers in `bytes`, one after the other, each framed by its
+/// `Content-Length` (token-server always sends one).
+pub fn split_replies(mut bytes: &[u8]) -> Vec<Reply> {
+    let mut replies = Vec::new();
+    while let Some(head_end) = bytes.windows(4).position(|window| window == b"\r\n\r\n") {
+        let reply = parse_reply(&bytes[..head_end + 4]);
+        let length: usize = reply
+            .header("Content-Length")
+            .and_then(|length| length.parse().ok())
+            .unwrap_or(0);
+        let end = (head_end + 4 + length).min(bytes.len());
+        replies.push(parse_reply(&bytes[..end]));
+        bytes = &bytes[end..];
+    }
+    replies
+}
+
 /// One connection, kept open: send requests, read answers one at a time.
 pub struct Connection {
     reader: BufReader<TcpStream>,
@@ -235,6 +252,16 @@ mod tests {
         let reply =
             parse_reply(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n");
         assert_eq!(reply.body, "ok");
+    }
+
+    #[test]
+    fn split_replies_frames_each_by_its_length() {
+        let replies = split_replies(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+        );
+        assert_eq!(replies.len(), 2);
+        assert_eq!((replies[0].status, replies[0].body.as_str()), (200, "ok"));
+        assert_eq!((replies[1].status, replies[1].body.as_str()), (404, ""));
     }
 
     #[test]

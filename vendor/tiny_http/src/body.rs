@@ -9,21 +9,22 @@
 use std::convert::TryFrom;
 
 use crate::head::{is_tchar, Framing, MAX_HEAD, MAX_HEADERS};
+use crate::refusal::{ReadError, Refusal};
 
 /// Where a body's bytes come from.
-pub trait Source {
+pub(crate) trait Source {
     /// The bytes received and not used yet.
     fn buffered(&self) -> &[u8];
     /// Marks the first `count` buffered bytes as used.
     fn consume(&mut self, count: usize);
     /// Receives more bytes into the buffer and says how many: 0 at the end of
     /// the input.
-    fn fill(&mut self) -> Result<usize, BodyError>;
+    fn fill(&mut self) -> Result<usize, ReadError>;
 }
 
 /// A body as read.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Body {
+pub(crate) struct Body {
     pub bytes: Vec<u8>,
     /// False when the body is larger than the limit: then it was not read (a
     /// `Content-Length` body), or only its first `limit + 1` bytes were (a
@@ -31,21 +32,12 @@ pub struct Body {
     pub complete: bool,
 }
 
-/// Why a body could not be read.
-#[derive(Debug, PartialEq, Eq)]
-pub enum BodyError {
-    /// It did not arrive in time: 408.
-    TimedOut,
-    /// The client closed (or the connection failed) before its end: nobody is
-    /// left to answer.
-    Closed,
-    /// Malformed (400), or chunk extensions and trailer fields over the head
-    /// limit (431).
-    Refused(u16, &'static str),
-}
-
 /// Reads the body `framing` announces, at most `limit` bytes of it.
-pub fn read(source: &mut impl Source, framing: Framing, limit: usize) -> Result<Body, BodyError> {
+pub(crate) fn read(
+    source: &mut impl Source,
+    framing: Framing,
+    limit: usize,
+) -> Result<Body, ReadError> {
     match framing {
         Framing::Empty => Ok(Body {
             bytes: Vec::new(),
@@ -70,7 +62,7 @@ pub fn read(source: &mut impl Source, framing: Framing, limit: usize) -> Result<
     }
 }
 
-fn read_chunked(source: &mut impl Source, limit: usize) -> Result<Body, BodyError> {
+fn read_chunked(source: &mut impl Source, limit: usize) -> Result<Body, ReadError> {
     let mut bytes = Vec::new();
     // Chunk extensions and trailer fields share one budget, the head's limit.
     let mut metadata_budget = MAX_HEAD;
@@ -99,15 +91,15 @@ fn read_chunked(source: &mut impl Source, limit: usize) -> Result<Body, BodyErro
         let mut line_end = Vec::with_capacity(2);
         read_exact(source, 2, &mut line_end)?;
         if line_end != b"\r\n" {
-            return Err(BodyError::Refused(400, "chunk data not followed by CRLF"));
+            return Err(Refusal::new(400, "chunk data not followed by CRLF").into());
         }
     }
 }
 
 /// `chunk-size [ chunk-ext ]` (RFC 9112 7.1.1): the size, and how many bytes
 /// of extensions follow it.
-fn parse_chunk_line(line: &[u8]) -> Result<(u64, usize), BodyError> {
-    let bad = |reason| BodyError::Refused(400, reason);
+fn parse_chunk_line(line: &[u8]) -> Result<(u64, usize), ReadError> {
+    let bad = |reason| ReadError::from(Refusal::new(400, reason));
     let digits = line
         .iter()
         .take_while(|byte| byte.is_ascii_hexdigit())
@@ -130,23 +122,41 @@ fn parse_chunk_line(line: &[u8]) -> Result<(u64, usize), BodyError> {
     Ok((size, extensions.len()))
 }
 
-/// `*( ";" token [ "=" ( token / quoted-string ) ] )`, with no white space:
-/// `;name=value;flag` is fine, `;` alone or a trailing space is not.
+/// `*( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )` (RFC
+/// 9112 7.1.1): `;name=value;flag` is fine, and so is white space around `;`
+/// and `=` (`; name = value`); `;` alone, or white space with no `;` after
+/// it, is not.
 fn valid_extensions(mut rest: &[u8]) -> bool {
-    while let [b';', after @ ..] = rest {
+    loop {
+        if rest.is_empty() {
+            return true;
+        }
+        let Some(after) = skip_white_space(rest).strip_prefix(b";") else {
+            return false;
+        };
+        let after = skip_white_space(after);
         let name = after.iter().take_while(|&&byte| is_tchar(byte)).count();
         if name == 0 {
             return false;
         }
         rest = &after[name..];
-        if let [b'=', value @ ..] = rest {
+        if let Some(value) = skip_white_space(rest).strip_prefix(b"=") {
+            let value = skip_white_space(value);
             let Some(length) = token_or_quoted_string(value) else {
                 return false;
             };
             rest = &value[length..];
         }
     }
-    rest.is_empty()
+}
+
+/// `bytes` without the spaces and tabs it starts with (BWS, RFC 9110 5.6.3).
+fn skip_white_space(bytes: &[u8]) -> &[u8] {
+    let spaces = bytes
+        .iter()
+        .take_while(|&&byte| byte == b' ' || byte == b'\t')
+        .count();
+    &bytes[spaces..]
 }
 
 /// The length of the token or quoted string that starts `bytes`.
@@ -169,7 +179,7 @@ fn token_or_quoted_string(bytes: &[u8]) -> Option<usize> {
 
 /// The trailer section: field lines up to an empty line, checked like header
 /// fields, within what is left of the budget, then dropped.
-fn read_trailers(source: &mut impl Source, budget: usize) -> Result<(), BodyError> {
+fn read_trailers(source: &mut impl Source, budget: usize) -> Result<(), ReadError> {
     let mut section = Vec::new();
     loop {
         let line = read_line(source, budget.saturating_sub(section.len()))?;
@@ -184,43 +194,37 @@ fn read_trailers(source: &mut impl Source, budget: usize) -> Result<(), BodyErro
     match httparse::parse_headers(&section, &mut fields) {
         Ok(httparse::Status::Complete(_)) => Ok(()),
         Err(httparse::Error::TooManyHeaders) => {
-            Err(BodyError::Refused(431, "too many trailer fields"))
+            Err(Refusal::new(431, "too many trailer fields").into())
         }
-        _ => Err(BodyError::Refused(400, "bad trailer field")),
+        _ => Err(Refusal::new(400, "bad trailer field").into()),
     }
 }
 
 /// One line, without its CRLF; longer than `longest` is refused (431), and so
 /// is a bare CR or LF (400).
-fn read_line(source: &mut impl Source, longest: usize) -> Result<Vec<u8>, BodyError> {
+fn read_line(source: &mut impl Source, longest: usize) -> Result<Vec<u8>, ReadError> {
     loop {
         let buffered = source.buffered();
         if let Some(end) = buffered.iter().position(|&byte| byte == b'\n') {
             if end == 0 || buffered[end - 1] != b'\r' {
-                return Err(BodyError::Refused(400, "bare LF in a chunked body"));
+                return Err(Refusal::new(400, "bare LF in a chunked body").into());
             }
             let line = &buffered[..end - 1];
             if line.contains(&b'\r') {
-                return Err(BodyError::Refused(400, "bare CR in a chunked body"));
+                return Err(Refusal::new(400, "bare CR in a chunked body").into());
             }
             if line.len() > longest {
-                return Err(BodyError::Refused(
-                    431,
-                    "chunk extensions or trailers too large",
-                ));
+                return Err(Refusal::new(431, "chunk extensions or trailers too large").into());
             }
             let line = line.to_vec();
             source.consume(end + 1);
             return Ok(line);
         }
         if buffered.len() > longest + 1 {
-            return Err(BodyError::Refused(
-                431,
-                "chunk extensions or trailers too large",
-            ));
+            return Err(Refusal::new(431, "chunk extensions or trailers too large").into());
         }
         if source.fill()? == 0 {
-            return Err(BodyError::Closed);
+            return Err(ReadError::Closed);
         }
     }
 }
@@ -230,11 +234,11 @@ fn read_exact(
     source: &mut impl Source,
     count: usize,
     bytes: &mut Vec<u8>,
-) -> Result<(), BodyError> {
+) -> Result<(), ReadError> {
     let mut missing = count;
     while missing > 0 {
         if source.buffered().is_empty() && source.fill()? == 0 {
-            return Err(BodyError::Closed);
+            return Err(ReadError::Closed);
         }
         let available = source.buffered();
         let taken = missing.min(available.len());
@@ -246,12 +250,12 @@ fn read_exact(
 }
 
 /// Bytes in memory as a [`Source`]: all there at once, then the end.
-pub struct Memory<'a> {
+pub(crate) struct Memory<'a> {
     bytes: &'a [u8],
 }
 
 impl<'a> Memory<'a> {
-    pub fn new(bytes: &'a [u8]) -> Memory<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Memory<'a> {
         Memory { bytes }
     }
 }
@@ -265,7 +269,7 @@ impl Source for Memory<'_> {
         self.bytes = &self.bytes[count.min(self.bytes.len())..];
     }
 
-    fn fill(&mut self) -> Result<usize, BodyError> {
+    fn fill(&mut self) -> Result<usize, ReadError> {
         Ok(0)
     }
 }
@@ -274,11 +278,11 @@ impl Source for Memory<'_> {
 mod tests {
     use super::*;
 
-    fn chunked(raw: &[u8], limit: usize) -> Result<Body, BodyError> {
+    fn chunked(raw: &[u8], limit: usize) -> Result<Body, ReadError> {
         read(&mut Memory::new(raw), Framing::Chunked, limit)
     }
 
-    fn body(bytes: &[u8], complete: bool) -> Result<Body, BodyError> {
+    fn body(bytes: &[u8], complete: bool) -> Result<Body, ReadError> {
         Ok(Body {
             bytes: bytes.to_vec(),
             complete,
@@ -312,7 +316,7 @@ mod tests {
         let mut source = Memory::new(b"hel");
         assert_eq!(
             read(&mut source, Framing::Length(5), 10),
-            Err(BodyError::Closed)
+            Err(ReadError::Closed)
         );
     }
 
@@ -342,6 +346,14 @@ mod tests {
         assert_eq!(source.buffered(), b"fREST");
     }
 
+    /// The status a result was refused with, if it was.
+    fn refused_with(result: &Result<Body, ReadError>) -> Option<u16> {
+        match result {
+            Err(ReadError::Refused(refusal)) => Some(refusal.status),
+            _ => None,
+        }
+    }
+
     #[test]
     fn chunk_sizes_are_hex_and_fit() {
         assert_eq!(
@@ -356,12 +368,20 @@ mod tests {
             b"10000000000000000\r\n",
         ] {
             let result = chunked(bad, 100);
-            assert!(
-                matches!(result, Err(BodyError::Refused(400, _))),
-                "{:?}: {:?}",
-                bad,
-                result
-            );
+            assert_eq!(refused_with(&result), Some(400), "{:?}: {:?}", bad, result);
+        }
+    }
+
+    #[test]
+    fn white_space_around_extensions_is_allowed() {
+        // RFC 9112 7.1.1: BWS before ";" and around "=".
+        for good in [
+            &b"2 ;a\r\nhi\r\n0\r\n\r\n"[..],
+            b"2\t; a = b\r\nhi\r\n0\r\n\r\n",
+            b"2;a=\"q\" ; b\r\nhi\r\n0\r\n\r\n",
+            b"2 ; a=b ;c\r\nhi\r\n0 ; last\r\n\r\n",
+        ] {
+            assert_eq!(chunked(good, 100), body(b"hi", true), "{:?}", good);
         }
     }
 
@@ -370,9 +390,12 @@ mod tests {
         for bad in [
             &b"2;\r\nhi\r\n0\r\n\r\n"[..],
             b"2 \r\nhi\r\n0\r\n\r\n",
-            b"2 ;a\r\nhi\r\n0\r\n\r\n",
+            b"2 x\r\nhi\r\n0\r\n\r\n",
+            b"2; \r\nhi\r\n0\r\n\r\n",
             b"2;a=\r\nhi\r\n0\r\n\r\n",
+            b"2;a= \r\nhi\r\n0\r\n\r\n",
             b"2;a=\"b\r\nhi\r\n0\r\n\r\n",
+            b"2;a b\r\nhi\r\n0\r\n\r\n",
             b"2\nhi\r\n0\r\n\r\n",
             b"2\r\nhi\n0\r\n\r\n",
             b"2\r\nhiX\r\n0\r\n\r\n",
@@ -381,12 +404,7 @@ mod tests {
             b"2\r\nhi\r\n0\r\nA: b\rc\r\n\r\n",
         ] {
             let result = chunked(bad, 100);
-            assert!(
-                matches!(result, Err(BodyError::Refused(400, _))),
-                "{:?}: {:?}",
-                bad,
-                result
-            );
+            assert_eq!(refused_with(&result), Some(400), "{:?}: {:?}", bad, result);
         }
     }
 
@@ -394,24 +412,15 @@ mod tests {
     fn extensions_and_trailers_share_the_head_limit() {
         let extension = format!(";a={}", "b".repeat(MAX_HEAD));
         let raw = format!("1{extension}\r\nx\r\n0\r\n\r\n");
-        assert_eq!(
-            chunked(raw.as_bytes(), 100),
-            Err(BodyError::Refused(
-                431,
-                "chunk extensions or trailers too large"
-            ))
-        );
+        assert_eq!(refused_with(&chunked(raw.as_bytes(), 100)), Some(431));
         let trailer = format!("X: {}\r\n", "y".repeat(MAX_HEAD));
         let raw = format!("1\r\nx\r\n0\r\n{trailer}\r\n");
-        assert!(matches!(
-            chunked(raw.as_bytes(), 100),
-            Err(BodyError::Refused(431, _))
-        ));
+        assert_eq!(refused_with(&chunked(raw.as_bytes(), 100)), Some(431));
     }
 
     #[test]
     fn a_chunked_body_cut_short_means_the_client_left() {
-        assert_eq!(chunked(b"5\r\nhel", 100), Err(BodyError::Closed));
-        assert_eq!(chunked(b"5\r\nhello\r\n", 100), Err(BodyError::Closed));
+        assert_eq!(chunked(b"5\r\nhel", 100), Err(ReadError::Closed));
+        assert_eq!(chunked(b"5\r\nhello\r\n", 100), Err(ReadError::Closed));
     }
 }

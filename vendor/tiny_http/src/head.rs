@@ -2,29 +2,32 @@
 //! (RFC 9112). `httparse` parses the request line and the header fields; this
 //! module adds what it leaves to its caller: the size limits, line ends that
 //! are CRLF and nothing else, at most one empty line before the request line,
-//! 505 for another HTTP version, and the message framing rules
-//! (`Content-Length`, `Transfer-Encoding`, `Host`, `Expect`, `Connection`).
+//! the HTTP version (1.x served as 1.1, another major version 505), the known
+//! methods (else 501), the request target's form, the `Host` field's syntax,
+//! and the message framing rules (`Content-Length`, `Transfer-Encoding`,
+//! `Expect`, `Connection`).
 //!
 //! Everything here is a pure function of the bytes received so far, so that it
 //! can be tested without a socket.
 
-use std::convert::TryFrom;
-use std::str::FromStr;
+use std::borrow::Cow;
 
-use crate::common::{HTTPVersion, Header, HeaderField, Method};
+use crate::headers::Headers;
+use crate::method::{Method, Version};
+use crate::refusal::Refusal;
 
 /// The longest request line, CRLF not counted: 8 KiB (nginx's
 /// `large_client_header_buffers 4 8k`, Apache's `LimitRequestLine 8190`).
-pub const MAX_REQUEST_LINE: usize = 8 * 1024;
+pub(crate) const MAX_REQUEST_LINE: usize = 8 * 1024;
 /// The largest head, from the request line to the empty line that ends the
 /// head, CRLFs included: 16 KiB.
-pub const MAX_HEAD: usize = 16 * 1024;
+pub(crate) const MAX_HEAD: usize = 16 * 1024;
 /// The most header fields in one head (Apache's `LimitRequestFields 100`).
-pub const MAX_HEADERS: usize = 100;
+pub(crate) const MAX_HEADERS: usize = 100;
 
 /// How a request's body is delimited (RFC 9112 6.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framing {
+pub(crate) enum Framing {
     /// No body.
     Empty,
     /// `Content-Length` bytes.
@@ -33,26 +36,15 @@ pub enum Framing {
     Chunked,
 }
 
-impl Framing {
-    /// The body's length as its `Content-Length` declares it (`usize::MAX` if
-    /// it does not fit), for `Request::body_length`.
-    pub fn declared_length(self) -> Option<usize> {
-        match self {
-            Framing::Length(length) => Some(usize::try_from(length).unwrap_or(usize::MAX)),
-            Framing::Empty | Framing::Chunked => None,
-        }
-    }
-}
-
 /// A request head, read and checked.
 #[derive(Debug)]
-pub struct Head {
+pub(crate) struct Head {
     pub method: Method,
     /// The target in origin form (`/path?query`): an absolute-form target
     /// (`http://host/path?query`) is served by its path and query.
     pub target: String,
-    pub version: HTTPVersion,
-    pub headers: Vec<Header>,
+    pub version: Version,
+    pub headers: Headers,
     pub framing: Framing,
     /// The client sent `Expect: 100-continue` and waits for "100 Continue"
     /// before it sends the body.
@@ -61,22 +53,9 @@ pub struct Head {
     pub keep_alive: bool,
 }
 
-/// A head the server refuses, and the answer it gives: the connection is
-/// closed after it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused {
-    /// 400, 414, 417, 431, 501 or 505.
-    pub status: u16,
-    /// Why, in a few words, for the server's log.
-    pub reason: &'static str,
-    /// The method and target, when the request line could be read that far.
-    pub method: Option<String>,
-    pub target: Option<String>,
-}
-
 /// What the bytes received so far hold.
 #[derive(Debug)]
-pub enum Parsed {
+pub(crate) enum Parsed {
     /// Not a whole head yet, and nothing wrong so far.
     Partial,
     /// A whole head, and how many bytes it took (the empty line before it
@@ -85,7 +64,7 @@ pub enum Parsed {
 }
 
 /// Reads the head at the start of `bytes`.
-pub fn parse(bytes: &[u8]) -> Result<Parsed, Refused> {
+pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, Refusal> {
     // RFC 9112 2.2: one empty line before a request line is skipped (a client
     // may send one after a POST body). A second one, or a bare CR or LF, is not.
     let start = if bytes.starts_with(b"\r\n") { 2 } else { 0 };
@@ -93,7 +72,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, Refused> {
     match head.first() {
         None => return Ok(Parsed::Partial),
         Some(b'\r') if head.len() == 1 && start == 0 => return Ok(Parsed::Partial),
-        Some(b'\r' | b'\n') => return Err(refused(400, "empty line before the request line")),
+        Some(b'\r' | b'\n') => return Err(Refusal::new(400, "empty line before the request line")),
         Some(_) => {}
     }
 
@@ -101,41 +80,61 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, Refused> {
         // No whole request line yet: refuse it now if it is already too long
         // or already wrong (binary, a TLS handshake), rather than wait for more.
         if head.len() > MAX_REQUEST_LINE + 1 {
-            return Err(refused(414, "request line too long"));
+            return Err(Refusal::new(414, "request line too long"));
         }
         return match httparse_head(head, &mut []) {
-            Err(error) => Err(refused(400, error)),
+            Err(reason) => Err(Refusal::new(400, reason)),
             Ok(_) => Ok(Parsed::Partial),
         };
     };
     let line = request_line(head, line_end)?;
-    let head_end = find_head_end(head, line_end)?;
-    let Some(head_end) = head_end else {
+    let Some(head_end) = find_head_end(head, line_end)? else {
         if head.len() > MAX_HEAD {
-            return Err(line.refused(431, "head too large"));
+            return Err(line.refusal(431, "head too large"));
         }
         // The rest of the head is still to come: anything wrong with the
         // request line is refused now rather than after it (httparse stops at
         // the first bad byte).
-        if let Err(error) = httparse_head(&head[..=line_end], &mut []) {
-            return Err(line.refused(400, error));
+        if let Err(reason) = httparse_head(&line.as_http_1_1(head)[..=line_end], &mut []) {
+            return Err(line.refusal(400, reason));
         }
         return Ok(Parsed::Partial);
     };
     if head_end > MAX_HEAD {
-        return Err(line.refused(431, "head too large"));
+        return Err(line.refusal(431, "head too large"));
     }
 
+    let head = line.as_http_1_1(&head[..head_end]);
     let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let parsed = match httparse_head(&head[..head_end], &mut fields) {
+    let parsed = match httparse_head(&head, &mut fields) {
         Ok(parsed) => parsed,
         Err("too many header fields") => {
-            return Err(line.refused(431, "too many header fields"));
+            return Err(line.refusal(431, "too many header fields"));
         }
-        Err(error) => return Err(line.refused(400, error)),
+        Err(reason) => return Err(line.refusal(400, reason)),
     };
-    let head = parsed.into_head(&line)?;
+    let version = match parsed.minor_version {
+        0 => Version::Http10,
+        _ => Version::Http11,
+    };
+    let head = parsed
+        .into_head(version)
+        .map_err(|(status, reason)| line.refusal(status, reason))?;
     Ok(Parsed::Complete(head, start + head_end))
+}
+
+/// The refusal of a head that did not arrive whole in time (408), with the
+/// method and target when its request line had arrived.
+pub(crate) fn timed_out(bytes: &[u8]) -> Refusal {
+    let head = bytes.strip_prefix(b"\r\n").unwrap_or(bytes);
+    let line = head
+        .iter()
+        .position(|&byte| byte == b'\n')
+        .and_then(|line_end| request_line(head, line_end).ok());
+    match line {
+        Some(line) => line.refusal(408, "request timeout"),
+        None => Refusal::new(408, "request timeout"),
+    }
 }
 
 /// Whether `bytes` can be parsed to another answer than the `Partial` that
@@ -147,7 +146,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, Refused> {
 /// request are always parsed, so that a TLS handshake or other garbage is
 /// refused at once; anything else wrong, a bare CR say, is found at the next
 /// line end, a limit, or the request's deadline.)
-pub fn worth_parsing_again(bytes: &[u8], parsed: usize) -> bool {
+pub(crate) fn worth_parsing_again(bytes: &[u8], parsed: usize) -> bool {
     let passed = |limit: usize| parsed <= limit && bytes.len() > limit;
     // The limits as `parse` applies them, with the leading empty line and the
     // request line's CR counted.
@@ -156,81 +155,33 @@ pub fn worth_parsing_again(bytes: &[u8], parsed: usize) -> bool {
         || passed(MAX_HEAD + 2)
 }
 
-/// The message framing and connection rules of a head's fields (RFC 9112 6,
-/// 9.3; RFC 9110 7.2, 10.1.1), for the request's HTTP version: how its body
-/// is delimited, whether the client waits for "100 Continue", and whether it
-/// may send another request on the connection.
-fn read_fields(
-    headers: &[Header],
-    version: &HTTPVersion,
-) -> Result<(Framing, bool, bool), (u16, &'static str)> {
-    let hosts = headers.iter().filter(|h| h.field.equiv("Host")).count();
-    if *version == HTTPVersion(1, 1) && hosts == 0 {
-        return Err((400, "no Host header"));
-    }
-    if hosts > 1 {
-        return Err((400, "more than one Host header"));
-    }
-    let framing = body_framing(headers, version)?;
-
-    let mut expects_continue = false;
-    for expect in headers.iter().filter(|h| h.field.equiv("Expect")) {
-        if expect.value.eq_ignore_ascii_case("100-continue") {
-            expects_continue = true;
-        } else {
-            return Err((417, "unsupported Expect"));
-        }
-    }
-
-    let connection_says = |option: &str| {
-        headers
-            .iter()
-            .filter(|h| h.field.equiv("Connection"))
-            .any(|h| has_token(&h.value, option))
-    };
-    let keep_alive = if connection_says("close") {
-        false
-    } else {
-        *version == HTTPVersion(1, 1) || connection_says("keep-alive")
-    };
-    Ok((framing, expects_continue, keep_alive))
-}
-
 /// How the body is delimited: by `Transfer-Encoding: chunked`, by one valid
 /// `Content-Length`, or not at all (RFC 9112 6.3). Also used by `TestRequest`.
-pub fn body_framing(
-    headers: &[Header],
-    version: &HTTPVersion,
+pub(crate) fn body_framing(
+    headers: &Headers,
+    version: Version,
 ) -> Result<Framing, (u16, &'static str)> {
-    let lengths: Vec<&str> = headers
-        .iter()
-        .filter(|h| h.field.equiv("Content-Length"))
-        .map(|h| h.value.as_str())
-        .collect();
-    let encodings: Vec<&Header> = headers
-        .iter()
-        .filter(|h| h.field.equiv("Transfer-Encoding"))
-        .collect();
-    if encodings.is_empty() {
-        return match lengths.as_slice() {
-            [] => Ok(Framing::Empty),
-            [length] => match parse_content_length(length) {
-                Some(0) => Ok(Framing::Empty),
-                Some(length) => Ok(Framing::Length(length)),
-                None => Err((400, "bad Content-Length")),
-            },
-            _ => Err((400, "more than one Content-Length")),
+    let mut lengths = headers.all("Content-Length");
+    let length = lengths.next();
+    if lengths.next().is_some() {
+        return Err((400, "more than one Content-Length"));
+    }
+    let mut encodings = headers.all("Transfer-Encoding").peekable();
+    if encodings.peek().is_none() {
+        return match length.map(parse_content_length) {
+            None | Some(Some(0)) => Ok(Framing::Empty),
+            Some(Some(length)) => Ok(Framing::Length(length)),
+            Some(None) => Err((400, "bad Content-Length")),
         };
     }
-    if !lengths.is_empty() {
+    if length.is_some() {
         return Err((400, "Content-Length with Transfer-Encoding"));
     }
-    if *version == HTTPVersion(1, 0) {
+    if version == Version::Http10 {
         return Err((400, "Transfer-Encoding in HTTP/1.0"));
     }
     let codings: Vec<&str> = encodings
-        .iter()
-        .flat_map(|h| h.value.split(','))
+        .flat_map(|value| value.split(','))
         .map(|coding| coding.trim_matches([' ', '\t']))
         // RFC 9110 5.6.1: empty list elements are ignored.
         .filter(|coding| !coding.is_empty())
@@ -244,72 +195,93 @@ pub fn body_framing(
 struct RequestLine<'b> {
     method: Option<&'b [u8]>,
     target: Option<&'b [u8]>,
+    /// Where the version's minor digit is in the head, when it is above 1.
+    minor_above_1_at: Option<usize>,
 }
 
 impl RequestLine<'_> {
-    fn refused(&self, status: u16, reason: &'static str) -> Refused {
+    fn refusal(&self, status: u16, reason: &'static str) -> Refusal {
         // Shown only when they are what they should be: a method is a token,
         // a target has no control bytes.
-        let shown = |part: Option<&[u8]>, allowed: fn(u8) -> bool| {
+        fn shown(part: Option<&[u8]>, allowed: fn(u8) -> bool) -> Option<&str> {
             part.filter(|part| !part.is_empty() && part.iter().all(|&byte| allowed(byte)))
                 .and_then(|part| std::str::from_utf8(part).ok())
-                .map(str::to_string)
-        };
-        Refused {
-            status,
-            reason,
-            method: shown(self.method, is_tchar),
-            target: shown(self.target, |byte| byte > 0x20 && byte != 0x7f),
+        }
+        Refusal::new(status, reason).of(
+            shown(self.method, is_tchar),
+            shown(self.target, |byte| byte > 0x20 && byte != 0x7f),
+        )
+    }
+
+    /// The head with `HTTP/1.x` for x above 1 written `HTTP/1.1`, which is
+    /// how it is served (RFC 9110 2.5) and all httparse reads.
+    fn as_http_1_1<'h>(&self, head: &'h [u8]) -> Cow<'h, [u8]> {
+        match self.minor_above_1_at {
+            Some(at) if at < head.len() => {
+                let mut head = head.to_vec();
+                head[at] = b'1';
+                Cow::Owned(head)
+            }
+            _ => Cow::Borrowed(head),
         }
     }
 }
 
-fn request_line(head: &[u8], line_end: usize) -> Result<RequestLine<'_>, Refused> {
+fn request_line(head: &[u8], line_end: usize) -> Result<RequestLine<'_>, Refusal> {
     if line_end == 0 || head[line_end - 1] != b'\r' {
-        return Err(refused(400, "bare LF in the request line"));
+        return Err(Refusal::new(400, "bare LF in the request line"));
     }
     let line = &head[..line_end - 1];
     if line.len() > MAX_REQUEST_LINE {
-        return Err(refused(414, "request line too long"));
+        return Err(Refusal::new(414, "request line too long"));
     }
     let mut parts = line.split(|&byte| byte == b' ');
     let (method, target, version) = (parts.next(), parts.next(), parts.next());
-    let line = RequestLine { method, target };
-    let is_other_version = version.is_some_and(is_other_http_version);
-    if parts.next().is_none() && is_other_version {
-        return Err(line.refused(505, "unsupported HTTP version"));
+    let whole = parts.next().is_none();
+    let mut line = RequestLine {
+        method,
+        target,
+        minor_above_1_at: None,
+    };
+    match version.map(http_version) {
+        Some(Some((major, _))) if whole && major != 1 => {
+            return Err(line.refusal(505, "unsupported HTTP version"));
+        }
+        Some(Some((_, minor))) if whole && minor > 1 => {
+            line.minor_above_1_at = Some(line_end - 2);
+        }
+        _ => {}
     }
     Ok(line)
 }
 
-/// `HTTP/x.y` with digits, other than 1.0 and 1.1: HTTP/2.0, HTTP/3.0 (and the
-/// HTTP/2 connection preface, `PRI * HTTP/2.0`), HTTP/1.2, HTTP/9.9.
-fn is_other_http_version(version: &[u8]) -> bool {
+/// `HTTP/x.y` with one digit each: (x, y).
+fn http_version(version: &[u8]) -> Option<(u8, u8)> {
     match version {
         [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
             if major.is_ascii_digit() && minor.is_ascii_digit() =>
         {
-            !(*major == b'1' && (*minor == b'0' || *minor == b'1'))
+            Some((major - b'0', minor - b'0'))
         }
-        _ => false,
+        _ => None,
     }
 }
 
 /// Finds the empty line that ends the head (the offset just after it), and
 /// checks on the way that every line ends with CRLF: a bare LF or bare CR is
 /// not a line end here, whatever a front proxy may make of it.
-fn find_head_end(head: &[u8], line_end: usize) -> Result<Option<usize>, Refused> {
+fn find_head_end(head: &[u8], line_end: usize) -> Result<Option<usize>, Refusal> {
     let scanned = &head[..head.len().min(MAX_HEAD + 1)];
     let mut line_start = line_end + 1;
     for (index, &byte) in scanned.iter().enumerate().skip(line_start) {
         match byte {
             b'\n' if scanned[index - 1] != b'\r' => {
-                return Err(refused(400, "bare LF in the head"));
+                return Err(Refusal::new(400, "bare LF in the head"));
             }
             b'\n' if index == line_start + 1 => return Ok(Some(index + 1)),
             b'\n' => line_start = index + 1,
             b'\r' if scanned.get(index + 1).is_some_and(|&next| next != b'\n') => {
-                return Err(refused(400, "bare CR in the head"));
+                return Err(Refusal::new(400, "bare CR in the head"));
             }
             _ => {}
         }
@@ -322,27 +294,27 @@ struct Fields<'b, 'h> {
     method: &'b str,
     target: &'b str,
     minor_version: u8,
-    headers: &'h [httparse::Header<'b>],
+    fields: &'h [httparse::Header<'b>],
 }
 
 impl Fields<'_, '_> {
-    fn into_head(self, line: &RequestLine<'_>) -> Result<Head, Refused> {
-        let version = HTTPVersion(1, self.minor_version);
-        let method = Method::from_str(self.method).map_err(|()| line.refused(400, "bad method"))?;
-        let mut headers = Vec::with_capacity(self.headers.len());
-        for field in self.headers {
-            let name = HeaderField::from_bytes(field.name.as_bytes())
-                .map_err(|_| line.refused(400, "bad header name"))?;
-            headers.push(Header {
-                field: name,
-                value: latin1(field.value),
-            });
+    /// The head these fields make, or the status and reason it is refused with.
+    fn into_head(self, version: Version) -> Result<Head, (u16, &'static str)> {
+        let method = Method::from_token(self.method).ok_or((501, "unknown method"))?;
+        let target = request_target(method, self.target).map_err(|reason| (400, reason))?;
+        let bytes = self
+            .fields
+            .iter()
+            .map(|field| field.name.len() + field.value.len())
+            .sum();
+        let mut headers = Headers::with_capacity(bytes, self.fields.len());
+        for field in self.fields {
+            headers.push_received(field.name, field.value);
         }
-        let (framing, expects_continue, keep_alive) = read_fields(&headers, &version)
-            .map_err(|(status, reason)| line.refused(status, reason))?;
+        let (framing, expects_continue, keep_alive) = read_fields(&headers, version)?;
         Ok(Head {
             method,
-            target: origin_form(self.target),
+            target,
             version,
             headers,
             framing,
@@ -371,12 +343,148 @@ fn httparse_head<'b, 'h>(
         method: request.method.unwrap_or(""),
         target: request.path.unwrap_or(""),
         minor_version: request.version.unwrap_or(1),
-        headers: if status.is_complete() {
+        fields: if status.is_complete() {
             request.headers
         } else {
             &[]
         },
     })
+}
+
+/// The message framing and connection rules of a head's fields (RFC 9112 3.2,
+/// 6, 9.3; RFC 9110 7.2, 10.1.1), for the request's HTTP version: how its body
+/// is delimited, whether the client waits for "100 Continue", and whether it
+/// may send another request on the connection.
+fn read_fields(
+    headers: &Headers,
+    version: Version,
+) -> Result<(Framing, bool, bool), (u16, &'static str)> {
+    let mut hosts = headers.all("Host");
+    match (hosts.next(), hosts.next()) {
+        (None, _) if version == Version::Http11 => return Err((400, "no Host header")),
+        (Some(_), Some(_)) => return Err((400, "more than one Host header")),
+        (Some(host), None) if !is_host(host) => return Err((400, "bad Host header")),
+        _ => {}
+    }
+    let framing = body_framing(headers, version)?;
+
+    let mut expects_continue = false;
+    for expect in headers.all("Expect") {
+        if expect.eq_ignore_ascii_case("100-continue") {
+            expects_continue = true;
+        } else {
+            return Err((417, "unsupported Expect"));
+        }
+    }
+
+    let connection_says = |option: &str| {
+        headers
+            .all("Connection")
+            .any(|value| has_token(value, option))
+    };
+    let keep_alive = if connection_says("close") {
+        false
+    } else {
+        version == Version::Http11 || connection_says("keep-alive")
+    };
+    Ok((framing, expects_continue, keep_alive))
+}
+
+/// The target as the path and query a server answers (RFC 9112 3.2): origin
+/// form (`/path?query`) as it is; absolute form (`http://host:port/path?query`)
+/// by its path and query; `*` for OPTIONS and `host:port` for CONNECT as they
+/// are. `Err` says why it is refused.
+fn request_target(method: Method, target: &str) -> Result<String, &'static str> {
+    if target.starts_with('/') {
+        return if has_valid_percent_encodings(target) {
+            Ok(target.to_string())
+        } else {
+            Err("bad percent-encoding in the target")
+        };
+    }
+    match (method, target.split_once("://")) {
+        (Method::Options, _) if target == "*" => Ok(target.to_string()),
+        (Method::Connect, None) if is_host(target) => Ok(target.to_string()),
+        (_, Some((scheme, rest))) if is_scheme(scheme) => {
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let (authority, path_and_query) = rest.split_at(end);
+            // RFC 9110 4.2.1: an http URI with an empty host is invalid;
+            // 4.2.4: userinfo in one is to be refused.
+            if authority.contains('@') {
+                return Err("userinfo in the target");
+            }
+            if authority.is_empty() || authority.starts_with(':') {
+                return Err("no host in the target");
+            }
+            if !is_host(authority) {
+                return Err("bad host in the target");
+            }
+            if !has_valid_percent_encodings(path_and_query) {
+                return Err("bad percent-encoding in the target");
+            }
+            Ok(match path_and_query.strip_prefix('?') {
+                Some(_) => format!("/{path_and_query}"),
+                None if path_and_query.is_empty() => "/".to_string(),
+                None => path_and_query.to_string(),
+            })
+        }
+        _ => Err("bad request target"),
+    }
+}
+
+/// `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )` (RFC 3986 3.1).
+fn is_scheme(scheme: &str) -> bool {
+    scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// `uri-host [ ":" port ]` (RFC 9112 3.2, RFC 3986 3.2.2): an IP literal in
+/// brackets, or a name or IPv4 address of unreserved characters,
+/// percent-encodings and sub-delimiters (but `,`, which only a list of hosts
+/// would hold), then digits for the port. An empty value is allowed (RFC 9112
+/// 3.2: a target without an authority).
+fn is_host(value: &str) -> bool {
+    let (host_ok, rest) = match value.strip_prefix('[') {
+        Some(literal) => match literal.split_once(']') {
+            Some((inside, rest)) => (
+                !inside.is_empty() && inside.bytes().all(|b| is_host_byte(b) || b == b':'),
+                rest,
+            ),
+            None => return false,
+        },
+        None => {
+            let end = value.find(':').unwrap_or(value.len());
+            (value[..end].bytes().all(is_host_byte), &value[end..])
+        }
+    };
+    let port_ok = match rest.strip_prefix(':') {
+        Some(port) => port.bytes().all(|byte| byte.is_ascii_digit()),
+        None => rest.is_empty(),
+    };
+    host_ok && port_ok && has_valid_percent_encodings(value)
+}
+
+/// unreserved / sub-delims but `,` / `%` of a percent-encoding (RFC 3986).
+fn is_host_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"-._~%!$&'()*+;=".contains(&byte)
+}
+
+/// Every `%` starts a percent-encoding: `%` and two hex digits.
+fn has_valid_percent_encodings(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut index = 0;
+    while let Some(offset) = bytes[index..].iter().position(|&byte| byte == b'%') {
+        let at = index + offset;
+        match bytes.get(at + 1..at + 3) {
+            Some([high, low]) if high.is_ascii_hexdigit() && low.is_ascii_hexdigit() => {
+                index = at + 3;
+            }
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// `Transfer-Encoding`'s codings: the last must be `chunked`, and only once
@@ -413,49 +521,9 @@ fn has_token(list: &str, token: &str) -> bool {
         .any(|item| item.trim_matches([' ', '\t']).eq_ignore_ascii_case(token))
 }
 
-/// An absolute-form target (`http://host:port/path?query`, RFC 9112 3.2.2) as
-/// the path and query a server answers; any other form as it is.
-fn origin_form(target: &str) -> String {
-    let Some((scheme, rest)) = target.split_once("://") else {
-        return target.to_string();
-    };
-    let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    if !is_scheme {
-        return target.to_string();
-    }
-    match rest.find(['/', '?']) {
-        Some(index) if rest[index..].starts_with('/') => rest[index..].to_string(),
-        Some(index) => format!("/{}", &rest[index..]),
-        None => "/".to_string(),
-    }
-}
-
-/// A field value's bytes as text: ASCII as it is, and bytes 0x80-0xFF
-/// (obs-text, RFC 9110 5.5) as the ISO-8859-1 characters they historically
-/// were.
-pub fn latin1(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        // ASCII (the usual case) is the same in both.
-        Ok(text) if text.is_ascii() => text.to_string(),
-        _ => bytes.iter().map(|&byte| char::from(byte)).collect(),
-    }
-}
-
 /// A token character (RFC 9110 5.6.2).
-pub fn is_tchar(byte: u8) -> bool {
+pub(crate) fn is_tchar(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
-}
-
-fn refused(status: u16, reason: &'static str) -> Refused {
-    Refused {
-        status,
-        reason,
-        method: None,
-        target: None,
-    }
 }
 
 #[cfg(test)]
@@ -471,9 +539,17 @@ mod tests {
 
     fn status(bytes: &[u8]) -> u16 {
         match parse(bytes) {
-            Err(refused) => refused.status,
+            Err(refusal) => refusal.status,
             Ok(Parsed::Partial) => 0,
             Ok(Parsed::Complete(..)) => 200,
+        }
+    }
+
+    fn target_of(request: &str) -> Result<String, u16> {
+        match parse(request.as_bytes()) {
+            Ok(Parsed::Complete(head, _)) => Ok(head.target),
+            Ok(Parsed::Partial) => panic!("partial: {:?}", request),
+            Err(refusal) => Err(refusal.status),
         }
     }
 
@@ -482,8 +558,8 @@ mod tests {
         let (head, length) = complete(b"GET /test?token=a HTTP/1.1\r\nHost: x\r\n\r\nrest");
         assert_eq!(head.method, Method::Get);
         assert_eq!(head.target, "/test?token=a");
-        assert_eq!(head.version, HTTPVersion(1, 1));
-        assert_eq!(head.headers.len(), 1);
+        assert_eq!(head.version, Version::Http11);
+        assert_eq!(head.headers.iter().count(), 1);
         assert_eq!(head.framing, Framing::Empty);
         assert!(head.keep_alive);
         assert_eq!(length, 39);
@@ -547,18 +623,49 @@ mod tests {
     #[test]
     fn obs_text_and_tab_in_a_value_are_kept() {
         let (head, _) = complete(b"GET / HTTP/1.1\r\nHost: x\r\nA: caf\xe9\tok\r\n\r\n");
-        assert_eq!(head.headers[1].value, "caf\u{e9}\tok");
+        assert_eq!(head.headers.first("A"), Some("caf\u{e9}\tok"));
     }
 
     #[test]
-    fn other_versions_get_505_as_soon_as_the_line_is_in() {
+    fn other_major_versions_get_505_as_soon_as_the_line_is_in() {
         assert_eq!(status(b"GET /index HTTP/2.0\r\n"), 505);
         assert_eq!(status(b"GET /index HTTP/3.0\r\n"), 505);
-        assert_eq!(status(b"GET /index HTTP/1.2\r\n"), 505);
+        assert_eq!(status(b"GET /index HTTP/0.9\r\n"), 505);
         assert_eq!(status(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 505);
         assert_eq!(status(b"GET /index HTTP/1.0\r\n\r\n"), 200);
         assert_eq!(status(b"GET /index http/1.1\r\n"), 400);
         assert_eq!(status(b"GET /index\r\n"), 400);
+    }
+
+    #[test]
+    fn http_1_x_above_1_is_served_as_1_1() {
+        let (head, _) = complete(b"GET /index HTTP/1.2\r\nHost: x\r\n\r\n");
+        assert_eq!(
+            (head.version, head.target.as_str()),
+            (Version::Http11, "/index")
+        );
+        let (head, _) = complete(b"GET /index HTTP/1.9\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assert!(!head.keep_alive);
+        // Still an HTTP/1.1 request: it needs a Host.
+        assert_eq!(status(b"GET /index HTTP/1.2\r\n\r\n"), 400);
+        assert_eq!(status(b"GET /index HTTP/1.2\r\n"), 0);
+    }
+
+    #[test]
+    fn unknown_methods_get_501() {
+        for method in ["BREW", "get", "Get", "PROPFIND"] {
+            let raw = format!("{method} /index HTTP/1.1\r\nHost: x\r\n\r\n");
+            let refusal = parse(raw.as_bytes()).unwrap_err();
+            assert_eq!(refusal.status, 501, "{}", method);
+            assert_eq!(refusal.reason, "unknown method");
+            assert_eq!(refusal.method.as_deref(), Some(method));
+        }
+        for method in [
+            "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH",
+        ] {
+            let raw = format!("{method} /index HTTP/1.1\r\nHost: x\r\n\r\n");
+            assert_eq!(status(raw.as_bytes()), 200, "{}", method);
+        }
     }
 
     #[test]
@@ -616,12 +723,96 @@ mod tests {
         assert_eq!(status(b"GET / HTTP/1.0\r\n\r\n"), 200);
     }
 
+    #[test]
+    fn host_must_be_a_host_and_a_port() {
+        for good in [
+            "example.org",
+            "127.0.0.1:5000",
+            "[::1]:5000",
+            "[::1]",
+            "[fe80::1%25eth0]",
+            "xn--bcher-kva.example",
+            "a_b-c~d",
+            "host:",
+            "",
+        ] {
+            let raw = format!("GET / HTTP/1.1\r\nHost: {good}\r\n\r\n");
+            assert_eq!(status(raw.as_bytes()), 200, "{:?}", good);
+        }
+        for bad in [
+            "a b",
+            "a\tb",
+            "a/b",
+            "a,b",
+            "u@host",
+            "a?b",
+            "a#b",
+            "a\\b",
+            "[::1",
+            "::1]",
+            "[::1]x",
+            "host:5o00",
+            "host:-1",
+            "a:1:2",
+            "%zz",
+            "[]",
+        ] {
+            let raw = format!("GET / HTTP/1.1\r\nHost: {bad}\r\n\r\n");
+            let refusal = parse(raw.as_bytes()).unwrap_err();
+            assert_eq!(refusal.status, 400, "{:?}", bad);
+            assert_eq!(refusal.reason, "bad Host header", "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn absolute_form_is_served_by_path_and_query() {
+        let get = |target: &str| target_of(&format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n"));
+        assert_eq!(
+            get("http://127.0.0.1:5000/test?token=T"),
+            Ok("/test?token=T".to_string())
+        );
+        assert_eq!(get("HTTPS://example.org"), Ok("/".to_string()));
+        assert_eq!(get("http://example.org?x=1"), Ok("/?x=1".to_string()));
+        assert_eq!(get("http://[::1]:80/a"), Ok("/a".to_string()));
+        assert_eq!(get("/a?b=http://c/d"), Ok("/a?b=http://c/d".to_string()));
+        // RFC 9110 4.2.1 and 4.2.4: no host, or userinfo, is refused.
+        assert_eq!(get("http:///index"), Err(400));
+        assert_eq!(get("http://:80/index"), Err(400));
+        assert_eq!(get("http://u:p@host/"), Err(400));
+        assert_eq!(get("http://host@/"), Err(400));
+        assert_eq!(get("http://a b/"), Err(400));
+        assert_eq!(get("http://host/%zz"), Err(400));
+    }
+
+    #[test]
+    fn origin_form_starts_with_a_slash_and_percent_encodes_well() {
+        let target = |method: &str, target: &str| {
+            target_of(&format!("{method} {target} HTTP/1.1\r\nHost: x\r\n\r\n"))
+        };
+        assert_eq!(
+            target("GET", "/index%20x?a=%2B"),
+            Ok("/index%20x?a=%2B".into())
+        );
+        assert_eq!(target("GET", "/index%zz"), Err(400));
+        assert_eq!(target("GET", "/index%"), Err(400));
+        assert_eq!(target("GET", "/index%4"), Err(400));
+        assert_eq!(target("GET", "index"), Err(400));
+        assert_eq!(target("GET", "*"), Err(400));
+        assert_eq!(target("GET", "example.org:443"), Err(400));
+        // The other two forms, for the methods they belong to.
+        assert_eq!(target("OPTIONS", "*"), Ok("*".into()));
+        assert_eq!(
+            target("CONNECT", "example.org:443"),
+            Ok("example.org:443".into())
+        );
+    }
+
     fn framing(fields: &str) -> Result<Framing, u16> {
         let raw = format!("POST / HTTP/1.1\r\nHost: x\r\n{fields}\r\n");
         match parse(raw.as_bytes()) {
             Ok(Parsed::Complete(head, _)) => Ok(head.framing),
             Ok(Parsed::Partial) => panic!("partial"),
-            Err(refused) => Err(refused.status),
+            Err(refusal) => Err(refusal.status),
         }
     }
 
@@ -746,24 +937,21 @@ mod tests {
     }
 
     #[test]
-    fn absolute_form_is_served_by_path_and_query() {
-        assert_eq!(
-            origin_form("http://127.0.0.1:5000/test?token=T"),
-            "/test?token=T"
-        );
-        assert_eq!(origin_form("HTTPS://example.org"), "/");
-        assert_eq!(origin_form("http://example.org?x=1"), "/?x=1");
-        assert_eq!(origin_form("/a?b=http://c/d"), "/a?b=http://c/d");
-        assert_eq!(origin_form("*"), "*");
-        assert_eq!(origin_form("example.org:443"), "example.org:443");
+    fn a_head_late_names_its_request_line_when_it_came() {
+        let refusal = timed_out(b"GET /index HTTP/1.1\r\nHost: x\r\n");
+        assert_eq!(refusal.status, 408);
+        assert_eq!(refusal.method.as_deref(), Some("GET"));
+        assert_eq!(refusal.target.as_deref(), Some("/index"));
+        let refusal = timed_out(b"GET /ind");
+        assert_eq!((refusal.method, refusal.target), (None, None));
     }
 
     #[test]
     fn refusals_name_the_method_and_target_when_known() {
-        let refused = parse(b"GET /index HTTP/2.0\r\n").unwrap_err();
-        assert_eq!(refused.method.as_deref(), Some("GET"));
-        assert_eq!(refused.target.as_deref(), Some("/index"));
-        let refused = parse(b"\x00\x01\x02\r\n\r\n").unwrap_err();
-        assert_eq!((refused.method, refused.target), (None, None));
+        let refusal = parse(b"GET /index HTTP/2.0\r\n").unwrap_err();
+        assert_eq!(refusal.method.as_deref(), Some("GET"));
+        assert_eq!(refusal.target.as_deref(), Some("/index"));
+        let refusal = parse(b"\x00\x01\x02\r\n\r\n").unwrap_err();
+        assert_eq!((refusal.method, refusal.target), (None, None));
     }
 }

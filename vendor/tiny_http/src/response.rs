@@ -1,59 +1,158 @@
-use crate::common::{HTTPVersion, Header, StatusCode};
-use httpdate::HttpDate;
-use std::sync::mpsc::Receiver;
+//! An answer: a status, header fields and a body, as a value. The thread
+//! that answers builds it and hands it over ([`Request::respond`]); the
+//! connection's own thread writes it out, with the status line, `Date`,
+//! `Content-Length` and `Connection` (token-server fork: upstream wrote it on
+//! the answering thread, from any `Read`, possibly chunked).
+//!
+//! [`Request::respond`]: crate::Request::respond
 
+use std::borrow::Cow;
 use std::cell::RefCell;
-use std::io::{self, Cursor, Read};
-
-use std::fs::File;
-
-use std::str::FromStr;
 use std::time::SystemTime;
 
-/// Object representing an HTTP response whose purpose is to be given to a `Request`.
+use httpdate::HttpDate;
+
+use crate::head::is_tchar;
+use crate::method::Version;
+
+/// An answer to one request.
 ///
-/// token-server fork: `Request::respond` reads the whole body and writes the
-/// answer into one buffer, with a `Content-Length`, which the connection's own
-/// thread then sends: answers are meant to be small. There are no chunked
-/// answers (and no `with_chunked_threshold`).
-///
-/// Some headers cannot be changed. Trying to define the value
-/// of one of these will have no effect:
-///
-///  - `Connection`
-///  - `Trailer`
-///  - `Transfer-Encoding`
-///  - `Upgrade`
-///
-/// Some headers have special behaviors:
-///
-///  - `Content-Encoding`: If you define this header, the library
-///    will assume that the data from the `Read` object has the specified encoding
-///    and will just pass-through.
-///
-///  - `Content-Length`: The length of the data should be set manually
-///    using the `Reponse` object's API. Attempting to set the value of this
-///    header will be equivalent to modifying the size of the data but the header
-///    itself may not be present in the final result.
-///
-///  - `Content-Type`: You may only set this header to one value at a time. If you
-///    try to set it more than once, the existing value will be overwritten. This
-///    behavior differs from the default for most headers, which is to allow them to
-///    be set multiple times in the same response.
-///
-pub struct Response<R> {
-    reader: R,
-    status_code: StatusCode,
-    headers: Vec<Header>,
-    data_length: Option<usize>,
+/// Header names are `&'static str` (they are the program's own), values may
+/// be built at run time. The server writes `Content-Length`, `Connection`,
+/// `Date` and `Server` itself: a `Content-Length`, `Connection`,
+/// `Transfer-Encoding`, `Trailer` or `Upgrade` given here is left out, and so
+/// is a field whose name is not a token or whose value holds a control
+/// character (CR, LF, NUL, ...), which could end the head early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    status: u16,
+    headers: Vec<(&'static str, Cow<'static, str>)>,
+    body: Cow<'static, [u8]>,
 }
 
-/// A `Response` without a template parameter.
-pub type ResponseBox = Response<Box<dyn Read + Send>>;
+impl Response {
+    /// An answer with `status` and `body` (copied by nobody: a constant body
+    /// stays borrowed).
+    pub fn new(status: u16, body: impl Into<Cow<'static, [u8]>>) -> Response {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+
+    /// The same answer with one more header field.
+    pub fn with_header(
+        mut self,
+        name: &'static str,
+        value: impl Into<Cow<'static, str>>,
+    ) -> Response {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The header fields given, in order, as (name, value).
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.headers
+            .iter()
+            .map(|(name, value)| (*name, value.as_ref()))
+    }
+
+    /// The value of the first field named `name` (in any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers()
+            .find(|(field, _)| field.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value)
+    }
+
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Writes the whole answer, head and body, into `out` (emptied first), as
+    /// the connection's thread sends it. `head_only` (an answer to HEAD)
+    /// leaves the body out but keeps its `Content-Length`; `closes` adds
+    /// `Connection: close`.
+    pub(crate) fn write_to(
+        &self,
+        out: &mut Vec<u8>,
+        version: Version,
+        head_only: bool,
+        closes: bool,
+    ) {
+        out.clear();
+        // An HTTP/1.0 client gets an HTTP/1.0 answer; everyone else 1.1.
+        out.extend_from_slice(match version {
+            Version::Http10 => b"HTTP/1.0 ",
+            Version::Http11 => b"HTTP/1.1 ",
+        });
+        push_decimal(out, usize::from(self.status));
+        out.push(b' ');
+        out.extend_from_slice(reason_phrase(self.status).as_bytes());
+        out.extend_from_slice(b"\r\n");
+        if self.header("Server").is_none() {
+            out.extend_from_slice(b"Server: tiny-http (Rust)\r\n");
+        }
+        if self.header("Date").is_none() {
+            push_date(out);
+        }
+        for (name, value) in self.headers() {
+            if is_written_by_the_server(name) || !is_valid_field(name, value) {
+                continue;
+            }
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        // Status codes 1xx, 204 and 304 have no body (RFC 9110 6.4.1).
+        let has_body = !matches!(self.status, 100..=199 | 204 | 304);
+        if has_body {
+            out.extend_from_slice(b"Content-Length: ");
+            push_decimal(out, self.body.len());
+            out.extend_from_slice(b"\r\n");
+        }
+        if closes {
+            out.extend_from_slice(b"Connection: close\r\n");
+        } else if version == Version::Http10 {
+            out.extend_from_slice(b"Connection: keep-alive\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        if has_body && !head_only {
+            out.extend_from_slice(&self.body);
+        }
+    }
+}
+
+/// The fields the server writes itself, whatever the answer says.
+fn is_written_by_the_server(name: &str) -> bool {
+    [
+        "Content-Length",
+        "Connection",
+        "Transfer-Encoding",
+        "Trailer",
+        "Upgrade",
+    ]
+    .iter()
+    .any(|own| own.eq_ignore_ascii_case(name))
+}
+
+/// A name that is a token, and a value without control characters but tab.
+fn is_valid_field(name: &str, value: &str) -> bool {
+    !name.is_empty()
+        && name.bytes().all(is_tchar)
+        && !value
+            .bytes()
+            .any(|byte| (byte < 0x20 && byte != b'\t') || byte == 0x7f)
+}
 
 /// Appends `Date: <now>\r\n`. The date is formatted once a second (it has
 /// no finer unit), not once an answer.
-fn push_date_header(answer: &mut Vec<u8>) {
+fn push_date(out: &mut Vec<u8>) {
     thread_local! {
         static DATE: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
     }
@@ -66,14 +165,14 @@ fn push_date_header(answer: &mut Vec<u8>) {
         if date.0 != second {
             *date = (second, HttpDate::from(now).to_string());
         }
-        answer.extend_from_slice(b"Date: ");
-        answer.extend_from_slice(date.1.as_bytes());
-        answer.extend_from_slice(b"\r\n");
+        out.extend_from_slice(b"Date: ");
+        out.extend_from_slice(date.1.as_bytes());
+        out.extend_from_slice(b"\r\n");
     });
 }
 
 /// Appends `number` in decimal.
-fn push_decimal(answer: &mut Vec<u8>, number: usize) {
+fn push_decimal(out: &mut Vec<u8>, number: usize) {
     let mut digits = [0u8; 20];
     let mut start = digits.len();
     let mut rest = number;
@@ -85,309 +184,92 @@ fn push_decimal(answer: &mut Vec<u8>, number: usize) {
             break;
         }
     }
-    answer.extend_from_slice(&digits[start..]);
+    out.extend_from_slice(&digits[start..]);
 }
 
-impl<R> Response<R>
-where
-    R: Read,
-{
-    /// Creates a new Response object.
-    ///
-    /// The `additional_headers` argument is a receiver that
-    ///  may provide headers even after the response has been sent.
-    ///
-    /// All the other arguments are straight-forward.
-    pub fn new(
-        status_code: StatusCode,
-        headers: Vec<Header>,
-        data: R,
-        data_length: Option<usize>,
-        additional_headers: Option<Receiver<Header>>,
-    ) -> Response<R> {
-        let mut response = Response {
-            reader: data,
-            status_code,
-            headers: Vec::with_capacity(16),
-            data_length,
-        };
-
-        for h in headers {
-            response.add_header(h)
-        }
-
-        // dummy implementation
-        if let Some(additional_headers) = additional_headers {
-            for h in additional_headers.iter() {
-                response.add_header(h)
-            }
-        }
-
-        response
-    }
-
-    /// Convert the response into the underlying `Read` type.
-    ///
-    /// This is mainly useful for testing as it must consume the `Response`.
-    pub fn into_reader(self) -> R {
-        self.reader
-    }
-
-    /// Adds a header to the list.
-    /// Does all the checks.
-    pub fn add_header<H>(&mut self, header: H)
-    where
-        H: Into<Header>,
-    {
-        let header = header.into();
-
-        // ignoring forbidden headers
-        if header.field.equiv("Connection")
-            || header.field.equiv("Trailer")
-            || header.field.equiv("Transfer-Encoding")
-            || header.field.equiv("Upgrade")
-        {
-            return;
-        }
-
-        // if the header is Content-Length, setting the data length
-        if header.field.equiv("Content-Length") {
-            if let Ok(val) = usize::from_str(header.value.as_str()) {
-                self.data_length = Some(val)
-            }
-
-            return;
-        // if the header is Content-Type and it's already set, overwrite it
-        } else if header.field.equiv("Content-Type") {
-            if let Some(content_type_header) = self
-                .headers
-                .iter_mut()
-                .find(|h| h.field.equiv("Content-Type"))
-            {
-                content_type_header.value = header.value;
-                return;
-            }
-        }
-
-        self.headers.push(header);
-    }
-
-    /// Returns the same request, but with an additional header.
-    ///
-    /// Some headers cannot be modified and some other have a
-    ///  special behavior. See the documentation above.
-    #[inline]
-    pub fn with_header<H>(mut self, header: H) -> Response<R>
-    where
-        H: Into<Header>,
-    {
-        self.add_header(header.into());
-        self
-    }
-
-    /// Returns the same request, but with a different status code.
-    #[inline]
-    pub fn with_status_code<S>(mut self, code: S) -> Response<R>
-    where
-        S: Into<StatusCode>,
-    {
-        self.status_code = code.into();
-        self
-    }
-
-    /// Returns the same request, but with different data.
-    pub fn with_data<S>(self, reader: S, data_length: Option<usize>) -> Response<S>
-    where
-        S: Read,
-    {
-        Response {
-            reader,
-            headers: self.headers,
-            status_code: self.status_code,
-            data_length,
-        }
-    }
-
-    /// token-server fork: the whole answer, head and body, in one buffer, as
-    /// the connection's thread will send it. `head_only` (an answer to HEAD)
-    /// leaves the body out but keeps its `Content-Length`; `closes` adds
-    /// `Connection: close`. An error reading the body is returned as it is.
-    pub(crate) fn serialize(
-        mut self,
-        http_version: &HTTPVersion,
-        head_only: bool,
-        closes: bool,
-    ) -> io::Result<Vec<u8>> {
-        // Status codes 1xx, 204 and 304 have no body (RFC 9110 6.4.1).
-        let has_body = !matches!(self.status_code.0, 100..=199 | 204 | 304);
-        let mut body = Vec::new();
-        let length = match self.data_length {
-            Some(length) if head_only => length,
-            Some(length) => {
-                (&mut self.reader)
-                    .take(length as u64)
-                    .read_to_end(&mut body)?;
-                body.len()
-            }
-            None => {
-                self.reader.read_to_end(&mut body)?;
-                body.len()
-            }
-        };
-
-        // Written byte by byte rather than through `format!`: this runs for
-        // every answer.
-        let mut answer = Vec::with_capacity(256 + body.len());
-        // An HTTP/1.0 client gets an HTTP/1.0 answer; everyone else 1.1.
-        let http_1_0 = *http_version == HTTPVersion(1, 0);
-        answer.extend_from_slice(if http_1_0 { b"HTTP/1.0 " } else { b"HTTP/1.1 " });
-        push_decimal(&mut answer, usize::from(self.status_code.0));
-        answer.push(b' ');
-        answer.extend_from_slice(self.status_code.default_reason_phrase().as_bytes());
-        answer.extend_from_slice(b"\r\n");
-        if !self.headers.iter().any(|h| h.field.equiv("Server")) {
-            answer.extend_from_slice(b"Server: tiny-http (Rust)\r\n");
-        }
-        if !self.headers.iter().any(|h| h.field.equiv("Date")) {
-            push_date_header(&mut answer);
-        }
-        for header in &self.headers {
-            answer.extend_from_slice(header.field.as_str().as_bytes());
-            answer.extend_from_slice(b": ");
-            answer.extend_from_slice(header.value.as_bytes());
-            answer.extend_from_slice(b"\r\n");
-        }
-        if has_body {
-            answer.extend_from_slice(b"Content-Length: ");
-            push_decimal(&mut answer, length);
-            answer.extend_from_slice(b"\r\n");
-        }
-        if closes {
-            answer.extend_from_slice(b"Connection: close\r\n");
-        } else if http_1_0 {
-            answer.extend_from_slice(b"Connection: keep-alive\r\n");
-        }
-        answer.extend_from_slice(b"\r\n");
-        if has_body && !head_only {
-            answer.extend_from_slice(&body);
-        }
-        Ok(answer)
-    }
-
-    /// Retrieves the current value of the `Response` status code
-    pub fn status_code(&self) -> StatusCode {
-        self.status_code
-    }
-
-    /// Retrieves the current value of the `Response` data length
-    pub fn data_length(&self) -> Option<usize> {
-        self.data_length
-    }
-
-    /// Retrieves the current list of `Response` headers
-    pub fn headers(&self) -> &[Header] {
-        &self.headers
+/// The reason phrase of a status code (RFC 9110 15, RFC 6585).
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        413 => "Payload Too Large",
+        414 => "URI Too Long",
+        415 => "Unsupported Media Type",
+        417 => "Expectation Failed",
+        422 => "Unprocessable Content",
+        426 => "Upgrade Required",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        _ => "Unknown",
     }
 }
 
-impl<R> Response<R>
-where
-    R: Read + Send + 'static,
-{
-    /// Turns this response into a `Response<Box<Read + Send>>`.
-    pub fn boxed(self) -> ResponseBox {
-        Response {
-            reader: Box::new(self.reader) as Box<dyn Read + Send>,
-            status_code: self.status_code,
-            headers: self.headers,
-            data_length: self.data_length,
-        }
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Response<File> {
-    /// Builds a new `Response` from a `File`.
-    ///
-    /// The `Content-Type` will **not** be automatically detected,
-    ///  you must set it yourself.
-    pub fn from_file(file: File) -> Response<File> {
-        let file_size = file.metadata().ok().map(|v| v.len() as usize);
-
-        Response::new(
-            StatusCode(200),
-            Vec::with_capacity(0),
-            file,
-            file_size,
-            None,
-        )
-    }
-}
-
-impl Response<Cursor<Vec<u8>>> {
-    pub fn from_data<D>(data: D) -> Response<Cursor<Vec<u8>>>
-    where
-        D: Into<Vec<u8>>,
-    {
-        let data = data.into();
-        let data_len = data.len();
-
-        Response::new(
-            StatusCode(200),
-            Vec::with_capacity(0),
-            Cursor::new(data),
-            Some(data_len),
-            None,
-        )
+    fn written(response: &Response, version: Version, head_only: bool, closes: bool) -> String {
+        let mut out = Vec::new();
+        response.write_to(&mut out, version, head_only, closes);
+        let text = String::from_utf8(out).unwrap();
+        // The date changes; everything else is fixed.
+        let (before, after) = text.split_once("Date: ").unwrap();
+        let (_, after) = after.split_once("\r\n").unwrap();
+        format!("{before}Date: -\r\n{after}")
     }
 
-    pub fn from_string<S>(data: S) -> Response<Cursor<Vec<u8>>>
-    where
-        S: Into<String>,
-    {
-        let data = data.into();
-        let data_len = data.len();
-
-        Response::new(
-            StatusCode(200),
-            vec![
-                Header::from_bytes(&b"Content-Type"[..], &b"text/plain; charset=UTF-8"[..])
-                    .expect("a valid header"),
-            ],
-            Cursor::new(data.into_bytes()),
-            Some(data_len),
-            None,
-        )
-    }
-}
-
-impl Response<io::Empty> {
-    /// Builds an empty `Response` with the given status code.
-    pub fn empty<S>(status_code: S) -> Response<io::Empty>
-    where
-        S: Into<StatusCode>,
-    {
-        Response::new(
-            status_code.into(),
-            Vec::with_capacity(0),
-            io::empty(),
-            Some(0),
-            None,
-        )
+    #[test]
+    fn an_answer_is_written_whole() {
+        let response = Response::new(401, &b"error"[..]).with_header("WWW-Authenticate", "Basic");
+        assert_eq!(
+            written(&response, Version::Http11, false, false),
+            "HTTP/1.1 401 Unauthorized\r\nServer: tiny-http (Rust)\r\nDate: -\r\nWWW-Authenticate: Basic\r\nContent-Length: 5\r\n\r\nerror"
+        );
+        assert_eq!(
+            written(&response, Version::Http10, true, false),
+            "HTTP/1.0 401 Unauthorized\r\nServer: tiny-http (Rust)\r\nDate: -\r\nWWW-Authenticate: Basic\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\n"
+        );
+        assert!(written(&response, Version::Http11, false, true)
+            .ends_with("Content-Length: 5\r\nConnection: close\r\n\r\nerror"));
     }
 
-    /// DEPRECATED. Use `empty` instead.
-    pub fn new_empty(status_code: StatusCode) -> Response<io::Empty> {
-        Response::empty(status_code)
-    }
-}
-
-impl Clone for Response<io::Empty> {
-    fn clone(&self) -> Response<io::Empty> {
-        Response {
-            reader: io::empty(),
-            status_code: self.status_code,
-            headers: self.headers.clone(),
-            data_length: self.data_length,
-        }
+    #[test]
+    fn fields_the_server_writes_or_that_could_split_the_head_are_left_out() {
+        let response = Response::new(204, &b""[..])
+            .with_header("Content-Length", "99")
+            .with_header("Connection", "keep-alive")
+            .with_header("Transfer-Encoding", "chunked")
+            .with_header("X-Split", "a\r\nSet-Cookie: b")
+            .with_header("Bad Name", "c")
+            .with_header("X-Ok", "tab\tand caf\u{e9}");
+        assert_eq!(
+            written(&response, Version::Http11, false, false),
+            "HTTP/1.1 204 No Content\r\nServer: tiny-http (Rust)\r\nDate: -\r\nX-Ok: tab\tand caf\u{e9}\r\n\r\n"
+        );
     }
 }

@@ -1,18 +1,19 @@
-//! token-server fork: tests of what the fork adds to tiny_http 0.12.0 (the
-//! other files here are upstream's). Loopback only.
+//! token-server fork: tests of the fork's own API (the files named after
+//! upstream's are upstream's tests; `wire.rs`, `connections.rs` and
+//! `limits.rs` are the fork's rules of the wire). Loopback only.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use tiny_http::{Options, Refusal, Response, Server};
+use tiny_http::{NoRequest, Options, Refusal, Response, Server};
 
 fn server_with(options: Options) -> (Server, String) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let server = Server::from_listener(listener, options).unwrap();
-    let address = server.server_addr().to_ip().unwrap().to_string();
+    let address = server.local_addr().to_string();
     (server, address)
 }
 
@@ -30,22 +31,49 @@ fn read_all(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&answer).into_owned()
 }
 
+fn text(body: &str) -> Response {
+    Response::new(200, body.as_bytes().to_vec())
+}
+
 #[test]
-fn dropping_the_server_answers_500_to_requests_not_taken() {
+fn a_request_dropped_unanswered_gets_500_and_its_connection_closes() {
     let (server, address) = server_with(Options::default());
     let mut client = connect(&address);
     client
-        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
-    // Wait until the request is in the queue, then drop the server.
-    while server.num_connections() == 0 {
-        thread::sleep(Duration::from_millis(5));
-    }
-    thread::sleep(Duration::from_millis(50));
-    drop(server);
+    drop(server.recv().unwrap());
     let answer = read_all(&mut client);
-    assert!(answer.starts_with("HTTP/1.1 500 "), "{}", answer);
-    assert!(answer.contains("Connection: close\r\n"), "{}", answer);
+    assert!(answer.starts_with("HTTP/1.1 500 "), "{answer}");
+    assert!(answer.ends_with("Connection: close\r\n\r\n"), "{answer}");
+    // The pipelined request was never read.
+    server.stop();
+    assert!(matches!(server.recv(), Err(NoRequest::Stopped)));
+}
+
+#[test]
+fn dropping_the_server_answers_500_to_requests_not_taken() {
+    // The request must be in the queue when the server is dropped, and
+    // nothing says when it is: a request that comes after the drop is not
+    // answered at all (the queue takes no more), which is right too, but is
+    // not what this test is about; so it tries again, up to ten times.
+    for _ in 0..10 {
+        let (server, address) = server_with(Options::default());
+        let mut client = connect(&address);
+        client
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        thread::sleep(Duration::from_millis(100));
+        drop(server);
+        let answer = read_all(&mut client);
+        if answer.is_empty() {
+            continue;
+        }
+        assert!(answer.starts_with("HTTP/1.1 500 "), "{answer}");
+        assert!(answer.contains("Connection: close\r\n"), "{answer}");
+        return;
+    }
+    panic!("ten requests, and not one in the queue when the server was dropped");
 }
 
 #[test]
@@ -55,20 +83,15 @@ fn stop_hands_out_requests_already_read_then_ends() {
     busy.write_all(b"GET /read HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
     let mut idle = connect(&address);
-    while server.num_connections() < 2 {
-        thread::sleep(Duration::from_millis(5));
-    }
-    thread::sleep(Duration::from_millis(50));
-    server.stop();
-    assert!(server.is_stopping());
     let request = server.recv().unwrap();
+    server.stop();
     assert_eq!(request.url(), "/read");
-    request.respond(Response::from_string("last")).unwrap();
-    assert!(server.recv().is_err());
+    request.respond(text("last"));
+    assert!(matches!(server.recv(), Err(NoRequest::Stopped)));
     assert!(server.wait_for_connections(Duration::from_secs(2)));
     let answer = read_all(&mut busy);
-    assert!(answer.contains("Connection: close\r\n"), "{}", answer);
-    assert!(answer.ends_with("last"), "{}", answer);
+    assert!(answer.contains("Connection: close\r\n"), "{answer}");
+    assert!(answer.ends_with("last"), "{answer}");
     assert_eq!(read_all(&mut idle), "");
     // No more connections are accepted.
     assert!(TcpStream::connect(&address)
@@ -82,27 +105,63 @@ fn stop_hands_out_requests_already_read_then_ends() {
 }
 
 #[test]
+fn wake_makes_recv_return_without_a_request() {
+    let (server, address) = server_with(Options::default());
+    let server = Arc::new(server);
+    let waking = Arc::clone(&server);
+    let woken = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(50));
+        waking.wake();
+    });
+    assert!(matches!(server.recv(), Err(NoRequest::Woken)));
+    woken.join().unwrap();
+    // A wake with no one waiting is kept for the next recv that would wait;
+    // requests already waiting come first.
+    let mut client = connect(&address);
+    client
+        .write_all(b"GET /first HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let first = server.recv().unwrap();
+    server.wake();
+    assert!(matches!(server.recv(), Err(NoRequest::Woken)));
+    assert_eq!(first.url(), "/first");
+}
+
+#[test]
 fn the_server_reports_its_own_answers() {
     let refusals = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&refusals);
     let options = Options {
-        on_refusal: Some(Arc::new(move |refusal: &Refusal| {
-            seen.lock().unwrap().push(refusal.clone());
+        on_refusal: Some(Box::new(move |client, elapsed, refusal: Refusal| {
+            seen.lock().unwrap().push((client, elapsed, refusal));
         })),
         ..Options::default()
     };
     let (server, address) = server_with(options);
     let mut client = connect(&address);
+    let client_address = client.local_addr().unwrap();
     client.write_all(b"GET /x HTTP/2.0\r\n\r\n").unwrap();
     let answer = read_all(&mut client);
-    assert!(answer.starts_with("HTTP/1.1 505 "), "{}", answer);
+    assert_eq!(
+        answer.split("\r\n").next(),
+        Some("HTTP/1.1 505 HTTP Version Not Supported")
+    );
+    assert!(answer.contains("Content-Type: text/plain; charset=utf-8\r\n"));
+    assert!(
+        answer.ends_with("\r\n\r\nhttp version not supported"),
+        "{answer}"
+    );
+    server.stop();
     assert!(server.wait_for_connections(Duration::from_secs(2)));
     let refusals = refusals.lock().unwrap();
     assert_eq!(refusals.len(), 1);
-    assert_eq!(refusals[0].status, 505);
-    assert_eq!(refusals[0].reason, "unsupported HTTP version");
-    assert_eq!(refusals[0].method.as_deref(), Some("GET"));
-    assert_eq!(refusals[0].url.as_deref(), Some("/x"));
+    let (reported_client, elapsed, refusal) = &refusals[0];
+    assert_eq!(*reported_client, client_address);
+    assert!(*elapsed < Duration::from_secs(1));
+    assert_eq!(refusal.status, 505);
+    assert_eq!(refusal.reason, "unsupported HTTP version");
+    assert_eq!(refusal.method.as_deref(), Some("GET"));
+    assert_eq!(refusal.target.as_deref(), Some("/x"));
 }
 
 #[test]
@@ -116,18 +175,29 @@ fn a_body_over_the_limit_is_not_read_and_closes_the_connection() {
     client
         .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET / HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
-    let mut request = server.recv().unwrap();
-    assert_eq!(request.body_length(), Some(5));
-    let mut body = Vec::new();
-    request.as_reader().read_to_end(&mut body).unwrap();
-    assert!(body.is_empty());
-    request.respond(Response::from_string("too large")).unwrap();
+    let request = server.recv().unwrap();
+    assert_eq!(request.body(), Err(tiny_http::BodyTooLarge));
+    request.respond(text("too large"));
     let answer = read_all(&mut client);
-    assert!(answer.contains("Connection: close\r\n"), "{}", answer);
-    assert!(answer.ends_with("too large"), "{}", answer);
+    assert!(answer.contains("Connection: close\r\n"), "{answer}");
+    assert!(answer.ends_with("too large"), "{answer}");
     // What followed the body was never read as a request.
-    assert!(server
-        .recv_timeout(Duration::from_millis(200))
-        .unwrap()
-        .is_none());
+    server.stop();
+    assert!(matches!(server.recv(), Err(NoRequest::Stopped)));
+}
+
+#[test]
+fn a_head_request_gets_the_head_with_the_bodys_length() {
+    let (server, address) = server_with(Options::default());
+    let mut client = connect(&address);
+    client
+        .write_all(b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    server.recv().unwrap().respond(text("Hello"));
+    let answer = read_all(&mut client);
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(
+        answer.ends_with("Content-Length: 5\r\nConnection: close\r\n\r\n"),
+        "{answer}"
+    );
 }

@@ -17,10 +17,9 @@ fn basic_string_input() {
         (write!(client, "GET / HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain; charset=utf8\r\nContent-Length: 5\r\n\r\nhello")).unwrap();
     }
 
-    let mut request = server.recv().unwrap();
+    let request = server.recv().unwrap();
 
-    let mut output = String::new();
-    request.as_reader().read_to_string(&mut output).unwrap();
+    let output = String::from_utf8(request.body().unwrap().to_vec()).unwrap();
     assert_eq!(output, "hello");
 }
 
@@ -33,10 +32,9 @@ fn wrong_content_length() {
         (write!(client, "GET / HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain; charset=utf8\r\nContent-Length: 3\r\n\r\nhello")).unwrap();
     }
 
-    let mut request = server.recv().unwrap();
+    let request = server.recv().unwrap();
 
-    let mut output = String::new();
-    request.as_reader().read_to_string(&mut output).unwrap();
+    let output = String::from_utf8(request.body().unwrap().to_vec()).unwrap();
     assert_eq!(output, "hel");
 }
 
@@ -51,9 +49,8 @@ fn expect_100_continue() {
     let (tx, rx) = mpsc::channel();
 
     thread::spawn(move || {
-        let mut request = server.recv().unwrap();
-        let mut output = String::new();
-        request.as_reader().read_to_string(&mut output).unwrap();
+        let request = server.recv().unwrap();
+        let output = String::from_utf8(request.body().unwrap().to_vec()).unwrap();
         assert_eq!(output, "hello");
         tx.send(()).unwrap();
     });
@@ -104,15 +101,10 @@ fn custom_content_type_response_header() {
     .unwrap();
 
     let request = server.recv().unwrap();
-    request
-        .respond(
-            tiny_http::Response::from_string("{\"custom\": \"Content-Type\"}").with_header(
-                "Content-Type: application/json"
-                    .parse::<tiny_http::Header>()
-                    .unwrap(),
-            ),
-        )
-        .unwrap();
+    request.respond(
+        support::text("{\"custom\": \"Content-Type\"}")
+            .with_header("Content-Type", "application/json"),
+    );
 
     let mut content = String::new();
     stream.read_to_string(&mut content).unwrap();

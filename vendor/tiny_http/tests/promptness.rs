@@ -7,7 +7,10 @@ use std::sync::mpsc::channel;
 use std::sync::Arc;
 use std::thread::{sleep, spawn};
 use std::time::Duration;
-use tiny_http::{Response, Server};
+use tiny_http::Response;
+
+#[allow(dead_code)]
+mod support;
 
 /// Stream that produces bytes very slowly
 #[derive(Debug, Copy, Clone, PartialEq, Eq)]
@@ -64,19 +67,17 @@ mod prompt_pipelining {
         timeout: Duration,
         req_writer: impl FnOnce(&mut dyn Write) + Send + 'static,
     ) {
-        let server = Server::http("0.0.0.0:0").unwrap();
-        let mut client = TcpStream::connect(server.server_addr().to_ip().unwrap()).unwrap();
+        let server = support::server();
+        let mut client = TcpStream::connect(server.local_addr()).unwrap();
         let (svr_send, svr_rcv) = channel();
 
         spawn(move || {
             for _ in 0..req_cnt {
-                let mut req = server.recv().unwrap();
-                // read the whole body of the request
-                let mut body = Vec::new();
-                req.as_reader().read_to_end(&mut body).unwrap();
-                assert_eq!(req_body, body.as_slice());
+                let req = server.recv().unwrap();
+                // the whole body of the request
+                assert_eq!(req_body, req.body().unwrap());
                 // The next pipelined request is read once this answer is sent.
-                req.respond(Response::from_string("ok")).unwrap();
+                req.respond(support::text("ok"));
             }
             svr_send.send(()).unwrap();
         });
@@ -157,13 +158,13 @@ mod prompt_responses {
         timeout: Duration,
         req_writer: impl FnOnce(&mut dyn Write) + Send + 'static,
     ) {
-        let server = Server::http("0.0.0.0:0").unwrap();
-        let client = TcpStream::connect(server.server_addr().to_ip().unwrap()).unwrap();
+        let server = support::server();
+        let client = TcpStream::connect(server.local_addr()).unwrap();
 
         spawn(move || loop {
             // server attempts to respond immediately
             let req = server.recv().unwrap();
-            req.respond(Response::empty(400)).unwrap();
+            req.respond(Response::new(400, Vec::new()));
         });
 
         let client = Arc::new(client);

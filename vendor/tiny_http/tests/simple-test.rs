@@ -15,13 +15,9 @@ fn basic_handling() {
     .unwrap();
 
     let request = server.recv().unwrap();
-    assert!(*request.method() == tiny_http::Method::Get);
+    assert!(request.method() == tiny_http::Method::Get);
     //assert!(request.url() == "/");
-    request
-        .respond(tiny_http::Response::from_string("hello world".to_owned()))
-        .unwrap();
-
-    server.try_recv().unwrap();
+    request.respond(support::text("hello world"));
 
     let mut content = String::new();
     stream.read_to_string(&mut content).unwrap();

@@ -1,12 +1,28 @@
-use std::net::TcpStream;
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+// token-server fork: servers are made from a listener the caller binds
+// (`Server::from_listener`), with `Options`; upstream's `Server::http` and
+// `try_recv` are gone, and answers are `Response::new(status, body)`.
+
+/// A server on a free loopback port.
+pub fn server() -> tiny_http::Server {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    tiny_http::Server::from_listener(listener, tiny_http::Options::default()).unwrap()
+}
+
+/// A plain-text answer, as upstream's `Response::from_string` made it.
+pub fn text(body: &str) -> tiny_http::Response {
+    tiny_http::Response::new(200, body.as_bytes().to_vec())
+        .with_header("Content-Type", "text/plain; charset=UTF-8")
+}
+
 /// Creates a server and a client connected to the server.
 pub fn new_one_server_one_client() -> (tiny_http::Server, TcpStream) {
-    let server = tiny_http::Server::http("0.0.0.0:0").unwrap();
-    let port = server.server_addr().to_ip().unwrap().port();
-    let client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let server = server();
+    let client = TcpStream::connect(server.local_addr()).unwrap();
     (server, client)
 }
 
@@ -14,26 +30,18 @@ pub fn new_one_server_one_client() -> (tiny_http::Server, TcpStream) {
 ///
 /// The server will automatically close after 3 seconds.
 pub fn new_client_to_hello_world_server() -> TcpStream {
-    let server = tiny_http::Server::http("0.0.0.0:0").unwrap();
-    let port = server.server_addr().to_ip().unwrap().port();
-    let client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let server = Arc::new(server());
+    let client = TcpStream::connect(server.local_addr()).unwrap();
 
+    let answering = Arc::clone(&server);
     thread::spawn(move || {
-        let mut cycles = 3 * 1000 / 20;
-
-        loop {
-            if let Some(rq) = server.try_recv().unwrap() {
-                let response = tiny_http::Response::from_string("hello world".to_string());
-                rq.respond(response).unwrap();
-            }
-
-            thread::sleep(Duration::from_millis(20));
-
-            cycles -= 1;
-            if cycles == 0 {
-                break;
-            }
+        while let Ok(rq) = answering.recv() {
+            rq.respond(text("hello world"));
         }
+    });
+    thread::spawn(move || {
+        thread::sleep(Duration::from_secs(3));
+        server.stop();
     });
 
     client

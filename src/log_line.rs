@@ -7,21 +7,7 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tiny_http::Header;
-
-/// How much the server says about each request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verbosity {
-    /// Nothing per request.
-    Quiet,
-    /// One line per request.
-    Normal,
-    /// One line per request, then its headers.
-    Verbose,
-}
-
-/// Query parameters whose values never reach the log.
-const SECRET_PARAMETERS: [&str; 3] = ["token", "access_token", "password"];
+use crate::auth;
 
 /// What one log line says about one answer.
 pub struct Entry<'a> {
@@ -127,14 +113,13 @@ fn civil_date(days: u64) -> (u64, u64, u64) {
 
 /// The request's headers, one per line and indented, as the tutorial printed
 /// them; an Authorization value is cut to its scheme (`Basic ***`).
-pub fn header_lines(headers: &[Header]) -> String {
+pub fn header_lines<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut lines = String::new();
-    for header in headers {
-        let value = header.value.as_str();
-        let secret =
-            header.field.equiv("Authorization") || header.field.equiv("Proxy-Authorization");
+    for (name, value) in headers {
+        let secret = name.eq_ignore_ascii_case("Authorization")
+            || name.eq_ignore_ascii_case("Proxy-Authorization");
         lines.push_str("    ");
-        push_printable(&mut lines, header.field.as_str().as_str());
+        push_printable(&mut lines, name);
         lines.push_str(": ");
         if secret {
             push_printable(&mut lines, value.split_whitespace().next().unwrap_or(""));
@@ -147,15 +132,17 @@ pub fn header_lines(headers: &[Header]) -> String {
     lines
 }
 
-/// The request target with the value of every `token`, `access_token` and
-/// `password` parameter replaced by `***`.
+/// The request target with the value of every secret parameter (a token or a
+/// password: `auth::is_secret_field`) replaced by `***`.
 pub fn masked_url(url: &str) -> Cow<'_, str> {
     let Some((path, query)) = url.split_once('?') else {
         return Cow::Borrowed(url);
     };
-    // Most queries cannot hold a secret: no such name, not even percent-encoded.
-    let may_hold_secret =
-        query.contains('%') || SECRET_PARAMETERS.iter().any(|name| query.contains(name));
+    // Most queries cannot hold a secret: no such name, not even percent-encoded
+    // (every secret name holds `token` or `password`).
+    let may_hold_secret = query.contains(['%', '+'])
+        || query.contains("token")
+        || query.contains(auth::PASSWORD_FIELD);
     if !may_hold_secret {
         return Cow::Borrowed(url);
     }
@@ -177,14 +164,13 @@ pub fn masked_url(url: &str) -> Cow<'_, str> {
     Cow::Owned(masked)
 }
 
-/// True for `token`, `access_token` and `password`, also percent-encoded
-/// (`%74oken`), since the server decodes names before it looks at them.
+/// True for a secret field's name, also percent-encoded (`%74oken`), since
+/// the server decodes names before it looks at them.
 fn is_secret_name(raw_name: &str) -> bool {
     if !raw_name.contains(['%', '+']) {
-        return SECRET_PARAMETERS.contains(&raw_name);
+        return auth::is_secret_field(raw_name);
     }
-    url::form_urlencoded::parse(raw_name.as_bytes())
-        .any(|(name, _)| SECRET_PARAMETERS.contains(&name.as_ref()))
+    url::form_urlencoded::parse(raw_name.as_bytes()).any(|(name, _)| auth::is_secret_field(&name))
 }
 
 /// Appends `text` with its control characters escaped, so that a request cannot
@@ -320,13 +306,25 @@ mod tests {
     }
 
     #[test]
+    fn every_secret_field_the_parser_reads_is_masked() {
+        let mut names = auth::TOKEN_FIELDS.to_vec();
+        names.push(auth::PASSWORD_FIELD);
+        for name in names {
+            assert_eq!(
+                masked_url(&format!("/x?a=1&{name}=secret")),
+                format!("/x?a=1&{name}=***")
+            );
+        }
+    }
+
+    #[test]
     fn header_lines_cut_authorization_to_scheme() {
-        let headers = vec![
-            Header::from_bytes("Host", "127.0.0.1:5000").unwrap(),
-            Header::from_bytes("Authorization", testkit::data::MAGIGO_BASIC).unwrap(),
+        let headers = [
+            ("Host", "127.0.0.1:5000"),
+            ("Authorization", testkit::data::MAGIGO_BASIC),
         ];
         assert_eq!(
-            header_lines(&headers),
+            header_lines(headers),
             "    Host: 127.0.0.1:5000\n    Authorization: Basic ***\n"
         );
     }

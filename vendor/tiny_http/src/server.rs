@@ -1,0 +1,404 @@
+//! The server: the accept thread, one thread per connection, and the queue
+//! of whole requests that [`Server::recv`] hands out.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::client;
+use crate::queue::{Popped, Queue};
+use crate::refusal::Refusal;
+use crate::request::Request;
+
+/// How a server treats its connections, and where it reports what it does
+/// by itself.
+pub struct Options {
+    /// How long a connection may stay silent between requests before it is
+    /// closed, and how long a client may take to take an answer before it is
+    /// cut off.
+    pub idle_timeout: Duration,
+    /// How long a request may take to arrive whole, head and body, from its
+    /// first byte; a late one gets 408 and its connection is closed.
+    pub request_timeout: Duration,
+    /// The largest body read. A larger one is not read (a chunked one only to
+    /// `body_limit + 1` bytes), and its connection is closed after the answer.
+    pub body_limit: usize,
+    /// Called, on the connection's thread, after each answer the server gave
+    /// by itself (see [`Refusal`]), with the client's address and the time
+    /// from the request's first byte: for a log.
+    pub on_refusal: Option<OnRefusal>,
+    /// Called when the server could not accept a connection, or start its
+    /// thread (see [`ServerError`]): at most once a second for each, for a log.
+    pub on_error: Option<OnError>,
+}
+
+/// What [`Options::on_refusal`] holds: called with the client's address, the
+/// time from the request's first byte, and the refusal.
+pub type OnRefusal = Box<dyn Fn(SocketAddr, Duration, Refusal) + Send + Sync>;
+
+/// What [`Options::on_error`] holds.
+pub type OnError = Box<dyn Fn(&ServerError) + Send + Sync>;
+
+impl Default for Options {
+    /// 5 s idle, 10 s for a request, 8 KiB of body (Apache's
+    /// `KeepAliveTimeout`, nginx's `client_header_timeout` order, nginx's
+    /// `client_body_buffer_size`), and nobody told of refusals or errors.
+    fn default() -> Options {
+        Options {
+            idle_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(10),
+            body_limit: 8 * 1024,
+            on_refusal: None,
+            on_error: None,
+        }
+    }
+}
+
+/// A problem of the server's own, not of any one client: it could not
+/// accept a connection (out of file descriptors, say) or start a thread for
+/// one. The server goes on: it tries again, and a connection without a
+/// thread is closed.
+#[derive(Debug)]
+pub struct ServerError {
+    /// What failed: "cannot accept a connection", "cannot start a thread for
+    /// a connection".
+    pub what: &'static str,
+    pub error: io::Error,
+    /// How many more times it failed since the last report, unreported (a
+    /// report is made at most once a second).
+    pub unreported: u64,
+}
+
+/// Why [`Server::recv`] returned without a request.
+#[derive(Debug)]
+pub enum NoRequest {
+    /// [`Server::stop`] was called, and every request already read has been
+    /// handed out.
+    Stopped,
+    /// [`Server::wake`] was called.
+    Woken,
+    /// The listening socket failed: no connection will come any more.
+    ListenerFailed(io::Error),
+}
+
+/// An HTTP/1.1 server: it listens, reads whole requests on a thread per
+/// connection, and hands them out one at a time through [`Server::recv`].
+///
+/// Dropping it stops it as [`Server::stop`] does, and answers 500 to the
+/// requests still waiting in its queue.
+pub struct Server {
+    shared: Arc<Shared>,
+    local_addr: SocketAddr,
+}
+
+/// What the accept thread, the connections' threads and the `Server` share.
+pub(crate) struct Shared {
+    pub(crate) queue: Queue<Message>,
+    pub(crate) options: Options,
+    /// Set once by `stop`: no more connections, no more requests.
+    stopping: AtomicBool,
+    /// Every open connection, so that `stop` can close the idle ones.
+    connections: Mutex<Connections>,
+    connections_closed: Condvar,
+}
+
+pub(crate) enum Message {
+    Request(Request),
+    ListenerFailed(io::Error),
+}
+
+#[derive(Default)]
+struct Connections {
+    open: HashMap<u64, Arc<TcpStream>>,
+    next_id: u64,
+}
+
+impl Server {
+    /// Serves on `listener` (bound by the caller, to any address and port),
+    /// with these options. `Err` if its address cannot be read or the accept
+    /// thread cannot start.
+    pub fn from_listener(listener: TcpListener, options: Options) -> io::Result<Server> {
+        let local_addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            queue: Queue::new(),
+            options,
+            stopping: AtomicBool::new(false),
+            connections: Mutex::new(Connections::default()),
+            connections_closed: Condvar::new(),
+        });
+        let accepting = Arc::clone(&shared);
+        thread::Builder::new()
+            .name("accept".to_string())
+            .spawn(move || accept_connections(&listener, &accepting))?;
+        Ok(Server { shared, local_addr })
+    }
+
+    /// The address the server listens on (with the real port, for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The next request, waiting for one if need be. After [`stop`](Server::stop),
+    /// the requests already read are still handed out, then
+    /// `Err(NoRequest::Stopped)`.
+    pub fn recv(&self) -> Result<Request, NoRequest> {
+        match self.shared.queue.pop() {
+            Popped::Item(Message::Request(request)) => Ok(request),
+            Popped::Item(Message::ListenerFailed(error)) => Err(NoRequest::ListenerFailed(error)),
+            Popped::Woken => Err(NoRequest::Woken),
+            Popped::Closed => Err(NoRequest::Stopped),
+        }
+    }
+
+    /// Makes a [`recv`](Server::recv) return `Err(NoRequest::Woken)`: the one
+    /// waiting now, or else the next one with no request to hand out. From any
+    /// thread: a signal's, say, with news for the thread that answers.
+    pub fn wake(&self) {
+        self.shared.queue.wake();
+    }
+
+    /// Stops the server gracefully, from any thread: it accepts no more
+    /// connections and closes the idle ones; the requests already read are
+    /// still handed out by `recv`, and their answers still go out, each with
+    /// `Connection: close`. Calling it again does nothing.
+    pub fn stop(&self) {
+        if self.shared.stopping.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        self.shared.queue.close();
+        // The accept thread waits in `accept`: a connection wakes it, and it
+        // sees it is time to stop.
+        wake_accept_thread(self.local_addr);
+        // A connection waiting for its client to send (the next request, the
+        // rest of one) reads the end now and closes; one whose request is
+        // being answered still sends the answer.
+        for socket in self.shared.connections().open.values() {
+            let _ = socket.shutdown(Shutdown::Read);
+        }
+    }
+
+    /// After [`stop`](Server::stop), waits up to `limit` for every connection
+    /// to close (their last answers sent). True when all did.
+    pub fn wait_for_connections(&self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        let mut connections = self.shared.connections();
+        while !connections.open.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            connections = match self
+                .shared
+                .connections_closed
+                .wait_timeout(connections, left)
+            {
+                Ok((connections, _)) => connections,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        true
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+        // Requests nobody will take now: each, dropped, answers 500 and closes
+        // its connection, whose thread would otherwise wait for it forever.
+        drop(self.shared.queue.drain());
+    }
+}
+
+impl Shared {
+    fn connections(&self) -> MutexGuard<'_, Connections> {
+        // The lock is never held across anything that could panic; if it were
+        // poisoned, the map is still whole.
+        self.connections
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// A new connection, known to `stop`; its id.
+    fn open_connection(&self, socket: Arc<TcpStream>) -> u64 {
+        let mut connections = self.connections();
+        let id = connections.next_id;
+        connections.next_id += 1;
+        connections.open.insert(id, socket);
+        id
+    }
+
+    /// The connection `id` has closed: its socket is released with the last
+    /// reference, and `wait_for_connections` may return.
+    fn forget_connection(&self, id: u64) {
+        let mut connections = self.connections();
+        connections.open.remove(&id);
+        if connections.open.is_empty() {
+            self.connections_closed.notify_all();
+        }
+    }
+}
+
+/// The accept thread: a thread for each connection, until the server stops.
+///
+/// token-server fork: an accept error used to stop it for good. Errors that
+/// pass (out of file descriptors or memory, a client that gave up while
+/// queued) are now waited out, with a pause growing from 5 to 100 ms (Go's
+/// net/http grows it to 1 s; a shorter one answers sooner once descriptors
+/// come free, and an accept ten times a second costs nothing), and reported
+/// through `Options::on_error`; other errors end `recv`.
+fn accept_connections(listener: &TcpListener, shared: &Arc<Shared>) {
+    let mut pause = Duration::from_millis(5);
+    let mut accept_errors = Reports::new("cannot accept a connection");
+    let mut thread_errors = Reports::new("cannot start a thread for a connection");
+    loop {
+        let accepted = listener.accept();
+        if shared.is_stopping() {
+            return;
+        }
+        let (socket, client) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) if is_client_gone(&error) => continue,
+            Err(error) if passes(&error) => {
+                accept_errors.report(error, shared);
+                thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+                continue;
+            }
+            Err(error) => {
+                let _ = shared.queue.push(Message::ListenerFailed(error));
+                return;
+            }
+        };
+        pause = Duration::from_millis(5);
+        // Answers are written whole, one buffer each: no need to wait for more.
+        let _ = socket.set_nodelay(true);
+        let socket = Arc::new(socket);
+        let id = shared.open_connection(Arc::clone(&socket));
+        let serving = Arc::clone(shared);
+        let spawned = thread::Builder::new()
+            .name("connection".to_string())
+            .stack_size(CONNECTION_STACK)
+            .spawn(move || {
+                client::serve(&socket, client, &serving);
+                serving.forget_connection(id);
+            });
+        if let Err(error) = spawned {
+            // No thread for it: it is closed unanswered, and the server goes on.
+            shared.forget_connection(id);
+            thread_errors.report(error, shared);
+        }
+    }
+}
+
+/// A connection's thread needs little stack: it reads into the heap, and
+/// httparse's 100 header slots take about 3 KiB.
+const CONNECTION_STACK: usize = 256 * 1024;
+
+/// Reports of one kind of error, at most one a second: the first at once,
+/// the next one a second later at the earliest, with how many came between.
+struct Reports {
+    what: &'static str,
+    last: Option<Instant>,
+    unreported: u64,
+}
+
+impl Reports {
+    fn new(what: &'static str) -> Reports {
+        Reports {
+            what,
+            last: None,
+            unreported: 0,
+        }
+    }
+
+    fn report(&mut self, error: io::Error, shared: &Shared) {
+        let Some(unreported) = self.due(Instant::now()) else {
+            return;
+        };
+        let report = ServerError {
+            what: self.what,
+            error,
+            unreported,
+        };
+        if let Some(on_error) = &shared.options.on_error {
+            on_error(&report);
+        }
+    }
+
+    /// Whether an error at `now` is reported: `Some(how many were not since
+    /// the last report)`, or `None` (it is counted) within a second of it.
+    fn due(&mut self, now: Instant) -> Option<u64> {
+        if self
+            .last
+            .is_some_and(|last| now.duration_since(last) < Duration::from_secs(1))
+        {
+            self.unreported += 1;
+            return None;
+        }
+        self.last = Some(now);
+        Some(std::mem::take(&mut self.unreported))
+    }
+}
+
+/// A client that gave up before it was accepted: nothing to report.
+fn is_client_gone(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+    )
+}
+
+/// The accept errors that pass by themselves, as Go's net/http treats them:
+/// out of file descriptors (EMFILE, ENFILE: 24 and 23 on Linux and the BSDs)
+/// or memory, an interrupted call.
+fn passes(error: &io::Error) -> bool {
+    matches!(error.raw_os_error(), Some(23 | 24))
+        || matches!(
+            error.kind(),
+            io::ErrorKind::Interrupted
+                | io::ErrorKind::WouldBlock
+                | io::ErrorKind::TimedOut
+                | io::ErrorKind::OutOfMemory
+        )
+}
+
+/// Connects briefly to the server's own address, so that the accept thread,
+/// waiting in `accept`, wakes up.
+fn wake_accept_thread(mut address: SocketAddr) {
+    // Connecting to 0.0.0.0 or :: is not portable: loopback is the same server.
+    if address.ip().is_unspecified() {
+        let loopback: std::net::IpAddr = match address {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        };
+        address.set_ip(loopback);
+    }
+    if let Ok(stream) = TcpStream::connect_timeout(&address, Duration::from_secs(1)) {
+        let _ = stream.shutdown(Shutdown::Both);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_reported_at_most_once_a_second_with_a_count() {
+        let mut reports = Reports::new("cannot accept a connection");
+        let start = Instant::now();
+        let at = |millis: u64| start + Duration::from_millis(millis);
+        assert_eq!(reports.due(at(0)), Some(0));
+        assert_eq!(reports.due(at(100)), None);
+        assert_eq!(reports.due(at(999)), None);
+        assert_eq!(reports.due(at(1000)), Some(2));
+        assert_eq!(reports.due(at(5000)), Some(0));
+    }
+}

@@ -1,3 +1,0 @@
-pub use self::messages_queue::MessagesQueue;
-
-mod messages_queue;
