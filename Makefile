@@ -1,8 +1,11 @@
 # `make run` and `make test` are all the set-up there is (see README.md);
 # `make` alone lists every target.
-HOST ?= 127.0.0.1
-PORT ?= 5000
-# More options for the server, as one string: make run ARGS="--user ann:pw --ttl 60"
+#
+# make run HOST=0.0.0.0 PORT=8080 ARGS="--user ann:pw --ttl 60" passes them on
+# as --host, --port and more options; without them, the server's own defaults
+# apply (token-server --help lists them).
+HOST ?=
+PORT ?=
 ARGS ?=
 SERVER := target/release/token-server
 
@@ -13,7 +16,7 @@ FORK_OWN_TESTS := --test wire --test connections --test limits --test fork --tes
 .PHONY: help run build tools test lint demo soak bench
 
 help:
-	@echo "make run     build the server (release) and start it: http://$(HOST):$(PORT)"
+	@echo "make run     build the server (release) and start it with its defaults (token-server --help)"
 	@echo "             HOST=, PORT= and ARGS=\"--user ann:pw --ttl 60\" pass options on"
 	@echo "make test    every test: unit, handler, property, socket, and the tiny_http fork's"
 	@echo "make lint    rustfmt and clippy, as CI runs them"
@@ -23,7 +26,7 @@ help:
 	@echo "make help    this list (also plain \`make\`)"
 
 run: build
-	$(SERVER) --host $(HOST) --port $(PORT) $(ARGS)
+	$(SERVER) $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT)) $(ARGS)
 
 build:
 	@echo "Building $(SERVER) (the first build compiles every dependency: about a minute on 2 cores)"

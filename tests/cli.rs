@@ -84,6 +84,25 @@ fn host_that_cannot_be_bound_exits_1_with_one_line() {
     );
 }
 
+/// The README's command-line block is `--help`, word for word: the usage,
+/// the options and their defaults are written once, in `cli.rs`.
+#[test]
+fn the_readme_shows_what_help_prints() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let section = readme
+        .split_once("## Command line\n")
+        .map(|(_, rest)| rest)
+        .expect("a Command line section");
+    let block = section
+        .split_once("```\n")
+        .and_then(|(_, rest)| rest.split_once("\n```"))
+        .map(|(block, _)| block)
+        .expect("a block in the Command line section");
+    let help = run(&["--help"]);
+    assert_eq!(block, String::from_utf8_lossy(&help.stdout).trim_end());
+}
+
 #[test]
 fn help_and_version_exit_0() {
     let help = run(&["--help"]);
