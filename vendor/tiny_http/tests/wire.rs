@@ -250,26 +250,6 @@ fn head_limits_are_16_kib_and_100_fields() {
 }
 
 #[test]
-fn an_endless_line_is_cut_off() {
-    let server = TestServer::start();
-    for start in ["GET /", "GET /index HTTP/1.1\r\nHost: x\r\nX-Endless: "] {
-        let mut connection = Connection::open(&server.address, Duration::from_secs(10)).unwrap();
-        connection.send(start.as_bytes()).unwrap();
-        // Up to 64 MiB, until the server closes.
-        let chunk = vec![b'a'; 64 * 1024];
-        for _ in 0..1024 {
-            if connection.send(&chunk).is_err() {
-                break;
-            }
-        }
-        let reply = client::parse_reply(&connection.rest());
-        let expected = if start == "GET /" { 414 } else { 431 };
-        assert_eq!(reply.status, expected, "{start:?}");
-        assert!(reply.says_close());
-    }
-}
-
-#[test]
 fn other_major_versions_get_505_at_once() {
     let server = TestServer::start();
     for raw in [
