@@ -2,14 +2,15 @@
 # make bench: token-server against a bare server (examples/bare.rs, the same
 # loop answering every request `data`), with the same load generator
 # (examples/load.rs), on this machine, in one run. The bare server runs on
-# stock tiny_http 0.12.0 ("bare", the reference) and on our fork ("bare fork").
+# stock tiny_http 0.12.0 ("bare", the reference) and on our fork ("fork").
 # Runs are interleaved (token-server with its log, token-server --quiet, bare,
-# bare fork; again; again), each on a fresh server, and the table gives every
+# fork; again; again), each on a fresh server, and the table gives every
 # round's ratios and the medians. Then memory after 1,000 and 1,000,000 logins,
 # and cold start.
 #
 # Loopback only; every run is bounded in time and stops by itself.
-# BENCH_PAIRS (default 5) and BENCH_SECONDS (default 4) change the runs.
+# BENCH_PAIRS (default 5) and BENCH_SECONDS (default 4) change the runs;
+# BENCH_BEFORE=DIR adds an earlier build's DIR/token-server to each round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/server.sh
@@ -32,6 +33,15 @@ median() {
     END { printf format, (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# The servers compared, in the order each round runs them. With
+# BENCH_BEFORE=DIR (a folder holding an earlier build's token-server), that
+# build runs too, with its log and with --quiet, so that one run compares
+# before and after.
+variants=(log quiet bare fork)
+if [ -n "${BENCH_BEFORE:-}" ]; then
+  variants+=(before-log before-quiet)
+fi
+
 # run VARIANT MIX CLIENTS: one run on a fresh server; prints its RESULT line.
 run() {
   local variant=$1 mix=$2 clients=$3 result
@@ -40,6 +50,8 @@ run() {
     quiet) start_server run "$server" --port 0 --quiet "${users[@]}" ;;
     bare) start_server run "$bare" ;;
     fork) start_server run "$bare" --fork ;;
+    before-log) start_server run "$BENCH_BEFORE/token-server" --port 0 "${users[@]}" ;;
+    before-quiet) start_server run "$BENCH_BEFORE/token-server" --port 0 --quiet "${users[@]}" ;;
   esac
   local bare_flag=()
   [[ $variant == bare || $variant == fork ]] && bare_flag=(--bare)
@@ -50,60 +62,80 @@ run() {
   echo "$result"
 }
 
+# ratio A B: A / B with three decimals (0 when B is missing).
+ratio() {
+  awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { printf "%.3f", b ? a / b : 0 }'
+}
+
+# The ratios each scenario's table shows: NAME=NUMERATOR/DENOMINATOR.
+ratios=(log/bare=log/bare quiet/bare=quiet/bare fork/bare=fork/bare)
+if [ -n "${BENCH_BEFORE:-}" ]; then
+  ratios+=(log/before=log/before-log quiet/before=quiet/before-quiet)
+fi
+
 echo "token-server benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)"
 echo "load: examples/load.rs, keep-alive clients on the same machine; $pairs rounds of ${seconds} s runs"
+[ -n "${BENCH_BEFORE:-}" ] && echo "before: $BENCH_BEFORE/token-server"
 echo
 
 summary=()
 for scenario in "test 16" "test 64" "login 16"; do
   read -r mix clients <<<"$scenario"
   echo "== /$mix, $clients keep-alive clients (requests/s; bare: stock tiny_http 0.12.0)"
-  printf '%-6s %10s %10s %10s %10s %10s %11s %10s\n' round "with log" "--quiet" bare "bare fork" "log/bare" "quiet/bare" "fork/bare"
-  log_ratios=() quiet_ratios=() fork_ratios=() log_rps=() quiet_rps=() bare_rps=() fork_rps=()
+  header=$(printf '%-6s' round)
+  for variant in "${variants[@]}"; do header+=$(printf ' %12s' "$variant"); done
+  for pair in "${ratios[@]}"; do header+=$(printf ' %12s' "${pair%%=*}"); done
+  echo "$header"
+  declare -A rps=() ratio_rounds=()
   problems=() starved=0
   for round in $(seq "$pairs"); do
-    line_log=$(run log "$mix" "$clients")
-    line_quiet=$(run quiet "$mix" "$clients")
-    line_bare=$(run bare "$mix" "$clients")
-    line_fork=$(run fork "$mix" "$clients")
-    for variant in log quiet bare fork; do
-      line_name=line_$variant
-      line=${!line_name}
-      if [ -z "$line" ] || [ "$(field unexpected "$line")" != 0 ] || [ "$(field dropped "$line")" != 0 ]; then
+    line=$(printf '%-6s' "$round")
+    declare -A this=()
+    for variant in "${variants[@]}"; do
+      result=$(run "$variant" "$mix" "$clients")
+      if [ -z "$result" ] || [ "$(field unexpected "$result")" != 0 ] || [ "$(field dropped "$result")" != 0 ]; then
         problems+=("$variant")
-      elif [ "$(field unanswered "$line")" != 0 ]; then
+      elif [ "$(field unanswered "$result")" != 0 ]; then
         # A client that got no answer at all during the run: counted apart,
         # because stock tiny_http does it (its thread pool starves keep-alive
         # clients), and fewer clients served means less contention.
-        starved=$((starved + $(field unanswered "$line")))
+        starved=$((starved + $(field unanswered "$result")))
         [ "$variant" != bare ] && problems+=("$variant")
       fi
+      this[$variant]=$(field rps "$result")
+      rps[$variant]+="${this[$variant]:-0} "
+      line+=$(printf ' %12s' "${this[$variant]}")
     done
-    rl=$(field rps "$line_log") rq=$(field rps "$line_quiet") rb=$(field rps "$line_bare") rf=$(field rps "$line_fork")
-    ratio_log=$(awk -v a="${rl:-0}" -v b="${rb:-0}" 'BEGIN { printf "%.3f", b ? a / b : 0 }')
-    ratio_quiet=$(awk -v a="${rq:-0}" -v b="${rb:-0}" 'BEGIN { printf "%.3f", b ? a / b : 0 }')
-    ratio_fork=$(awk -v a="${rf:-0}" -v b="${rb:-0}" 'BEGIN { printf "%.3f", b ? a / b : 0 }')
-    printf '%-6s %10s %10s %10s %10s %10s %11s %10s\n' "$round" "$rl" "$rq" "$rb" "$rf" "$ratio_log" "$ratio_quiet" "$ratio_fork"
-    log_ratios+=("$ratio_log") quiet_ratios+=("$ratio_quiet") fork_ratios+=("$ratio_fork")
-    log_rps+=("$rl") quiet_rps+=("$rq") bare_rps+=("$rb") fork_rps+=("$rf")
+    for pair in "${ratios[@]}"; do
+      name=${pair%%=*} fraction=${pair#*=}
+      value=$(ratio "${this[${fraction%%/*}]}" "${this[${fraction#*/}]}")
+      ratio_rounds[$name]+="$value "
+      line+=$(printf ' %12s' "$value")
+    done
+    echo "$line"
   done
-  m_log=$(printf '%s\n' "${log_rps[@]}" | median %.0f)
-  m_quiet=$(printf '%s\n' "${quiet_rps[@]}" | median %.0f)
-  m_bare=$(printf '%s\n' "${bare_rps[@]}" | median %.0f)
-  m_fork=$(printf '%s\n' "${fork_rps[@]}" | median %.0f)
-  m_ratio_log=$(printf '%s\n' "${log_ratios[@]}" | median %.3f)
-  m_ratio_quiet=$(printf '%s\n' "${quiet_ratios[@]}" | median %.3f)
-  m_ratio_fork=$(printf '%s\n' "${fork_ratios[@]}" | median %.3f)
-  printf '%-6s %10s %10s %10s %10s %10s %11s %10s\n' median "$m_log" "$m_quiet" "$m_bare" "$m_fork" "$m_ratio_log" "$m_ratio_quiet" "$m_ratio_fork"
+  line=$(printf '%-6s' median)
+  for variant in "${variants[@]}"; do
+    line+=$(printf ' %12s' "$(tr ' ' '\n' <<<"${rps[$variant]}" | grep . | median %.0f)")
+  done
+  medians=()
+  for pair in "${ratios[@]}"; do
+    name=${pair%%=*}
+    value=$(tr ' ' '\n' <<<"${ratio_rounds[$name]}" | grep . | median %.3f)
+    medians+=("$name $value")
+    line+=$(printf ' %12s' "$value")
+  done
+  echo "$line"
   if [ "${#problems[@]}" -eq 0 ]; then
-    echo "token-server and bare fork: every client of every run served; no unexpected answer, no dropped connection"
+    echo "every client of every run served (stock tiny_http aside); no unexpected answer, no dropped connection"
   else
     echo "PROBLEM in run(s) of: ${problems[*]} (an unexpected answer, a dropped connection or an unserved client)"
   fi
   echo "stock tiny_http left $starved client(s) without any answer during its $pairs runs"
   echo
-  summary+=("/$mix, $clients clients: with log ${m_ratio_log} x bare, --quiet ${m_ratio_quiet} x bare, bare fork ${m_ratio_fork} x bare (median ratios)")
+  summary+=("/$mix, $clients clients, median ratios: $(IFS=,; echo "${medians[*]}" | sed 's/,/, /g')")
+  unset rps ratio_rounds
 done
 
 echo "== memory: RSS of token-server --quiet, 16 clients logging in as 16 users"
