@@ -11,7 +11,7 @@ SERVER := target/release/token-server
 
 # The fork's own test files (the others in vendor/tiny_http/tests are
 # upstream's, linted by rustfmt only, to keep them close to upstream's).
-FORK_OWN_TESTS := --test wire --test connections --test limits --test fork --test accept-errors
+FORK_OWN_TESTS := --test wire --test connections --test limits --test tls --test fork --test accept-errors
 
 .PHONY: help run build tools test lint demo soak bench
 

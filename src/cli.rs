@@ -2,9 +2,14 @@
 //! usage, the help and the defaults are written here once (the README's
 //! command-line block is `--help`, and a test holds them together).
 
+use std::path::PathBuf;
+
+use crate::tls::CertificateSource;
+
 pub const USAGE: &str = "\
 usage: token-server [--host HOST] [--port PORT] [--ttl SECONDS] [--user NAME:PASSWORD]...
                     [--idle-timeout SECONDS] [--request-timeout SECONDS] [--quiet | --verbose]
+                    [--tls-cert FILE --tls-key FILE | --tls-self-signed FILE]
        token-server --help | --version";
 
 /// What `--help` prints: the usage, then each option with its default.
@@ -27,11 +32,16 @@ token-server: hands out login tokens and checks them (the Flask tutorial's token
                              (default {request})
   --quiet                    log nothing per request
   --verbose                  log each request's headers too
+  --tls-cert FILE            serve HTTPS with this PEM certificate chain...
+  --tls-key FILE             ...and this PEM private key (PKCS#8, PKCS#1 or SEC1)
+  --tls-self-signed FILE     serve HTTPS with a new self-signed certificate for localhost,
+                             127.0.0.1, ::1 and --host, written to FILE for clients to trust
+                             (curl --cacert FILE); its key lives in memory only
   --help                     show this help
   --version                  show the version
 
-Once it listens, the first line on stdout is `listening on http://HOST:PORT`.
-Ctrl-C (SIGINT) or SIGTERM stops it gracefully.",
+Once it listens, the first line on stdout is `listening on http://HOST:PORT`
+(https with a --tls- option). Ctrl-C (SIGINT) or SIGTERM stops it gracefully.",
         host = defaults.host,
         port = defaults.port,
         ttl = defaults.ttl_seconds,
@@ -65,6 +75,8 @@ pub struct Config {
     pub request_timeout_seconds: u32,
     /// (name, password) pairs, in the order given.
     pub users: Vec<(String, String)>,
+    /// HTTPS, and where its certificate comes from; `None`: plain HTTP.
+    pub tls: Option<CertificateSource>,
     /// True when the users are the default one, not from `--user`.
     pub default_users: bool,
     pub verbosity: Verbosity,
@@ -92,6 +104,7 @@ impl Default for Config {
             // RequestReadTimeout (20-40 s): a request is a few hundred bytes.
             request_timeout_seconds: 10,
             users: vec![(name.to_string(), password.to_string())],
+            tls: None,
             default_users: true,
             verbosity: Verbosity::Normal,
         }
@@ -104,6 +117,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     let mut users = Vec::new();
     let mut quiet = false;
     let mut verbose = false;
+    let (mut tls_cert, mut tls_key, mut tls_self_signed) = (None, None, None);
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         // `--port=8080` and `--port 8080` are the same.
@@ -113,7 +127,15 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         };
         let takes_value = matches!(
             flag,
-            "--host" | "--port" | "--ttl" | "--user" | "--idle-timeout" | "--request-timeout"
+            "--host"
+                | "--port"
+                | "--ttl"
+                | "--user"
+                | "--idle-timeout"
+                | "--request-timeout"
+                | "--tls-cert"
+                | "--tls-key"
+                | "--tls-self-signed"
         );
         if !takes_value && inline_value.is_some() {
             return Err(format!("{flag} takes no value"));
@@ -134,6 +156,9 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "--request-timeout" => {
                 config.request_timeout_seconds = parse_seconds(flag, &value()?)?;
             }
+            "--tls-cert" => tls_cert = Some(parse_file(flag, &value()?)?),
+            "--tls-key" => tls_key = Some(parse_file(flag, &value()?)?),
+            "--tls-self-signed" => tls_self_signed = Some(parse_file(flag, &value()?)?),
             "--user" => {
                 let user = parse_user(&value()?)?;
                 if users.iter().any(|(name, _)| *name == user.0) {
@@ -149,6 +174,17 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         (true, false) => Verbosity::Quiet,
         (false, true) => Verbosity::Verbose,
         (false, false) => Verbosity::Normal,
+    };
+    config.tls = match (tls_cert, tls_key, tls_self_signed) {
+        (None, None, None) => None,
+        (Some(cert), Some(key), None) => Some(CertificateSource::Files { cert, key }),
+        (None, None, Some(path)) => Some(CertificateSource::SelfSigned(path)),
+        (_, _, Some(_)) => {
+            return Err(
+                "--tls-self-signed and --tls-cert or --tls-key cannot be used together".to_string(),
+            );
+        }
+        _ => return Err("--tls-cert and --tls-key go together".to_string()),
     };
     // The default user is there only when no user is given.
     if !users.is_empty() {
@@ -181,6 +217,13 @@ fn parse_seconds(flag: &str, value: &str) -> Result<u32, String> {
             u32::MAX
         )),
     }
+}
+
+fn parse_file(flag: &str, value: &str) -> Result<PathBuf, String> {
+    if value.is_empty() {
+        return Err(format!("{flag}: the file name is empty"));
+    }
+    Ok(PathBuf::from(value))
 }
 
 fn parse_user(value: &str) -> Result<(String, String), String> {
@@ -334,6 +377,43 @@ mod tests {
         );
         assert!(parse_strs(&["extra"]).is_err());
         assert!(parse_strs(&["--quiet=yes"]).is_err());
+    }
+
+    #[test]
+    fn tls_options() {
+        assert_eq!(config(&[]).tls, None);
+        assert_eq!(
+            config(&["--tls-cert", "c.pem", "--tls-key=k.pem"]).tls,
+            Some(CertificateSource::Files {
+                cert: "c.pem".into(),
+                key: "k.pem".into()
+            })
+        );
+        assert_eq!(
+            config(&["--tls-self-signed", "cert.pem"]).tls,
+            Some(CertificateSource::SelfSigned("cert.pem".into()))
+        );
+        assert_eq!(
+            parse_strs(&["--tls-cert", "c.pem"]),
+            Err("--tls-cert and --tls-key go together".into())
+        );
+        assert_eq!(
+            parse_strs(&["--tls-key", "k.pem"]),
+            Err("--tls-cert and --tls-key go together".into())
+        );
+        assert!(
+            parse_strs(&[
+                "--tls-self-signed",
+                "a",
+                "--tls-cert",
+                "c",
+                "--tls-key",
+                "k"
+            ])
+            .is_err()
+        );
+        assert!(parse_strs(&["--tls-self-signed", ""]).is_err());
+        assert!(parse_strs(&["--tls-self-signed"]).is_err());
     }
 
     #[test]

@@ -12,10 +12,12 @@
 
 pub mod answer;
 pub mod auth;
+pub mod calendar;
 pub mod cli;
 pub mod log_line;
 pub mod log_writer;
 pub mod routes;
 pub mod server;
+pub mod tls;
 pub mod token;
 pub mod users;

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::auth;
+use crate::{auth, calendar};
 
 /// What one log line says about one answer.
 pub struct Entry<'a> {
@@ -18,7 +18,8 @@ pub struct Entry<'a> {
     pub method: Option<&'a str>,
     /// The target, with its query; `None` for a request too broken to have one.
     pub url: Option<&'a str>,
-    pub status: u16,
+    /// `None` for a connection closed unanswered (a TLS handshake that failed).
+    pub status: Option<u16>,
     /// How long the answer took.
     pub elapsed: Duration,
     /// Why a request was refused ("token expired"), or whose token or login
@@ -27,8 +28,8 @@ pub struct Entry<'a> {
 }
 
 /// `2026-11-27T11:02:03.456Z 127.0.0.1:53412 GET /test?token=*** 200 0.05ms (magigo)`,
-/// with a newline; `-` where the request had no client address, method or
-/// path, and the note in brackets.
+/// with a newline; `-` where the request had no client address, method,
+/// path or status, and the note in brackets.
 pub fn line(entry: &Entry<'_>) -> String {
     // Written piece by piece into one String: this runs for every request.
     let mut line = String::with_capacity(160);
@@ -44,15 +45,15 @@ pub fn line(entry: &Entry<'_>) -> String {
     push_printable(&mut line, entry.method.unwrap_or("-"));
     line.push(' ');
     push_printable(&mut line, &masked_url(entry.url.unwrap_or("-")));
+    match entry.status {
+        Some(status) => {
+            let _ = write!(line, " {status}");
+        }
+        None => line.push_str(" -"),
+    }
     // `0.05ms`: milliseconds with two decimals, rounded.
     let hundredths = (entry.elapsed.as_micros() + 5) / 10;
-    let _ = write!(
-        line,
-        " {} {}.{:02}ms",
-        entry.status,
-        hundredths / 100,
-        hundredths % 100
-    );
+    let _ = write!(line, " {}.{:02}ms", hundredths / 100, hundredths % 100);
     if let Some(note) = entry.note {
         line.push_str(" (");
         push_printable(&mut line, note);
@@ -74,7 +75,7 @@ fn push_timestamp(line: &mut String, time: SystemTime) {
     SECOND.with(|second| {
         let mut second = second.borrow_mut();
         if second.0 != seconds {
-            let (year, month, day) = civil_date(seconds / 86_400);
+            let (year, month, day) = calendar::civil_date(seconds / 86_400);
             let time_of_day = seconds % 86_400;
             let text = format!(
                 "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.",
@@ -87,28 +88,6 @@ fn push_timestamp(line: &mut String, time: SystemTime) {
         line.push_str(&second.1);
     });
     let _ = write!(line, "{:03}Z", since_epoch.subsec_millis());
-}
-
-/// The (year, month, day) of the `days`-th day after 1970-01-01, in the
-/// proleptic Gregorian calendar: Howard Hinnant's `civil_from_days`
-/// (<https://howardhinnant.github.io/date_algorithms.html>), for days from 1970.
-fn civil_date(days: u64) -> (u64, u64, u64) {
-    // Counted from 0000-03-01, so that a leap day is the last day of a year.
-    let days = days + 719_468;
-    let era = days / 146_097;
-    let day_of_era = days % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 /// The request's headers, one per line and indented, as the tutorial printed
@@ -240,7 +219,7 @@ mod tests {
             client: Some(&client),
             method: Some("GET"),
             url: Some("/test?token=secret"),
-            status: 200,
+            status: Some(200),
             elapsed: Duration::from_micros(50),
             note: Some("magigo"),
         });
@@ -257,7 +236,7 @@ mod tests {
             client: None,
             method: None,
             url: None,
-            status: 400,
+            status: Some(400),
             elapsed: Duration::ZERO,
             note: Some("bare LF in the head"),
         });
@@ -274,7 +253,7 @@ mod tests {
             client: None,
             method: Some("GET"),
             url: Some("/a\nfake 200\u{1b}[31m"),
-            status: 404,
+            status: Some(404),
             elapsed: Duration::ZERO,
             note: Some("caf\u{e9}"),
         });

@@ -1,16 +1,17 @@
 //! Reads the command line, listens, prints the banner and serves until a
 //! signal stops it (exit status 0). Every error ends here as one line on stderr
-//! and an exit status: 2 for bad arguments, 1 when the server cannot listen.
+//! and an exit status: 2 for bad arguments (a certificate file that will not
+//! do among them), 1 when the server cannot listen.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use token_server::cli::{self, Command, Config};
 use token_server::log_writer::LogWriter;
 use token_server::routes::App;
-use token_server::server;
+use token_server::{server, tls};
 
 fn main() -> ExitCode {
     let mut args = Vec::new();
@@ -23,9 +24,9 @@ fn main() -> ExitCode {
     match cli::parse(&args) {
         Ok(Command::Run(config)) => match run(config) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(message) => {
-                let _ = writeln!(io::stderr(), "token-server: {message}");
-                ExitCode::from(1)
+            Err(failure) => {
+                let _ = writeln!(io::stderr(), "token-server: {}", failure.message);
+                ExitCode::from(failure.status)
             }
         },
         Ok(Command::Help) => {
@@ -45,7 +46,37 @@ fn usage_error(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn run(config: Config) -> Result<(), String> {
+/// Why the server did not run, and the exit status that says so.
+struct Failure {
+    status: u8,
+    message: String,
+}
+
+impl Failure {
+    /// A file given on the command line that will not do: exit status 2.
+    fn bad_file(message: String) -> Failure {
+        Failure { status: 2, message }
+    }
+
+    /// Cannot listen, or stopped listening: exit status 1.
+    fn cannot_serve(message: impl Into<String>) -> Failure {
+        Failure {
+            status: 1,
+            message: message.into(),
+        }
+    }
+}
+
+fn run(config: Config) -> Result<(), Failure> {
+    let https = match &config.tls {
+        Some(source) => {
+            Some(tls::load(source, &config.host, SystemTime::now()).map_err(Failure::bad_file)?)
+        }
+        None => None,
+    };
+    if let Some(warning) = https.as_ref().and_then(|https| https.warning.as_ref()) {
+        let _ = writeln!(io::stderr(), "token-server: warning: {warning}");
+    }
     if let Err(error) = server::raise_open_files_limit() {
         // Not fatal: the server works, it just meets a flood sooner.
         let _ = writeln!(
@@ -54,14 +85,25 @@ fn run(config: Config) -> Result<(), String> {
         );
     }
     let log = LogWriter::start(io::stderr())
-        .map_err(|error| format!("cannot start the log writer: {error}"))?;
-    let http_server = Arc::new(server::listen(&config, &log)?);
+        .map_err(|error| Failure::cannot_serve(format!("cannot start the log writer: {error}")))?;
+    let tls_config = https.as_ref().map(|https| Arc::clone(&https.config));
+    let http_server =
+        Arc::new(server::listen(&config, tls_config, &log).map_err(Failure::cannot_serve)?);
     let address = http_server.local_addr();
-    server::stop_on_signals(&http_server)
-        .map_err(|error| format!("cannot handle SIGINT and SIGTERM: {error}"))?;
+    server::stop_on_signals(&http_server).map_err(|error| {
+        Failure::cannot_serve(format!("cannot handle SIGINT and SIGTERM: {error}"))
+    })?;
     // Scripts and tests read the real address from this line, so it goes out at once.
+    let scheme = if https.is_some() { "https" } else { "http" };
     let mut stdout = io::stdout().lock();
-    let _ = writeln!(stdout, "listening on http://{address}");
+    let _ = writeln!(stdout, "listening on {scheme}://{address}");
+    if let Some((path, fingerprint)) = https.as_ref().and_then(|https| https.written.as_ref()) {
+        let _ = writeln!(
+            stdout,
+            "certificate {} (SHA-256 {fingerprint})",
+            path.display()
+        );
+    }
     let _ = stdout.flush();
     drop(stdout);
 
@@ -69,7 +111,9 @@ fn run(config: Config) -> Result<(), String> {
     let served = server::serve(&http_server, &mut app, &log, config.verbosity);
     if let Err(error) = served {
         log.finish("", LOG_FLUSH_LIMIT);
-        return Err(format!("stopped listening on {address}: {error}"));
+        return Err(Failure::cannot_serve(format!(
+            "stopped listening on {address}: {error}"
+        )));
     }
     // Stopped by a signal, with every request already read answered: their
     // answers go out, then the log's last lines, all within 2 seconds.

@@ -25,11 +25,16 @@ pub fn raise_open_files_limit() -> std::io::Result<u64> {
     rlimit::increase_nofile_limit(u64::MAX)
 }
 
-/// Binds `--host` and `--port` and sets the connections' limits from `config`.
-/// The server's own refusals (a malformed head, a timeout) are logged to `log`
+/// Binds `--host` and `--port` and sets the connections' limits from `config`;
+/// with `tls`, every connection speaks HTTPS. The server's own refusals (a
+/// malformed head, a timeout, a failed TLS handshake) are logged to `log`
 /// unless `--quiet`, and so are connections it could not accept, always.
 /// `Err` is one line naming the address and the reason.
-pub fn listen(config: &Config, log: &LogWriter) -> Result<Server, String> {
+pub fn listen(
+    config: &Config,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    log: &LogWriter,
+) -> Result<Server, String> {
     let (host, port) = (config.host.as_str(), config.port);
     let shown = if host.contains(':') {
         format!("[{host}]:{port}")
@@ -65,6 +70,7 @@ pub fn listen(config: &Config, log: &LogWriter) -> Result<Server, String> {
         idle_timeout: seconds(config.idle_timeout_seconds),
         request_timeout: seconds(config.request_timeout_seconds),
         body_limit: BODY_LIMIT,
+        tls,
         on_refusal: (config.verbosity != Verbosity::Quiet)
             .then(|| Box::new(on_refusal) as OnRefusal),
         on_error: Some(Box::new(on_error)),
@@ -112,7 +118,7 @@ pub fn serve(
                 client: Some(&request.remote_addr()),
                 method: Some(request.method().as_str()),
                 url: Some(request.url()),
-                status: answer.status,
+                status: Some(answer.status),
                 elapsed: request.received_at().elapsed(),
                 note: answer.log_note(),
             });

@@ -3,8 +3,10 @@
 //! client sees, malformed requests included.
 
 use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::{Shutdown, TcpStream, ToSocketAddrs};
+use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
+
+use crate::tls::{Stream, Transport};
 
 /// How long [`send_raw`] waits for the server: far longer than any answer
 /// takes, short enough that a hung server fails the test instead of hanging it.
@@ -66,7 +68,12 @@ pub fn send_raw(address: &str, raw: &[u8]) -> Reply {
 /// As [`send_raw`], but everything that came back, unparsed: for a test that
 /// counts answers.
 pub fn send_raw_bytes(address: &str, raw: &[u8]) -> Vec<u8> {
-    let Ok(mut connection) = Connection::open(address, PATIENCE) else {
+    send_raw_bytes_over(address, &Transport::Plain, raw)
+}
+
+/// As [`send_raw_bytes`], over `transport`.
+pub fn send_raw_bytes_over(address: &str, transport: &Transport, raw: &[u8]) -> Vec<u8> {
+    let Ok(mut connection) = Connection::open_over(address, PATIENCE, transport) else {
         return Vec::new();
     };
     // A write cut short by the server closing early still leaves its answer
@@ -126,20 +133,31 @@ pub fn split_replies(mut bytes: &[u8]) -> Vec<Reply> {
 
 /// One connection, kept open: send requests, read answers one at a time.
 pub struct Connection {
-    reader: BufReader<TcpStream>,
+    reader: BufReader<Stream>,
 }
 
 impl Connection {
-    /// Connects, with `timeout` as the longest wait for the connection and for
-    /// any read.
+    /// Connects over plain TCP, with `timeout` as the longest wait for the
+    /// connection and for any read.
     pub fn open(address: impl ToSocketAddrs, timeout: Duration) -> io::Result<Connection> {
+        Connection::open_over(address, timeout, &Transport::Plain)
+    }
+
+    /// Connects over `transport` (the TLS handshake happens at the first send
+    /// or read).
+    pub fn open_over(
+        address: impl ToSocketAddrs,
+        timeout: Duration,
+        transport: &Transport,
+    ) -> io::Result<Connection> {
         let address = address
             .to_socket_addrs()?
             .next()
             .ok_or_else(|| io::Error::new(ErrorKind::InvalidInput, "no address"))?;
-        let stream = TcpStream::connect_timeout(&address, timeout)?;
-        stream.set_nodelay(true)?;
-        stream.set_read_timeout(Some(timeout))?;
+        let socket = TcpStream::connect_timeout(&address, timeout)?;
+        socket.set_nodelay(true)?;
+        socket.set_read_timeout(Some(timeout))?;
+        let stream = Stream::new(socket, &address.ip().to_string(), transport)?;
         Ok(Connection {
             reader: BufReader::new(stream),
         })
@@ -148,12 +166,19 @@ impl Connection {
     /// The socket itself, for what this type does not do (a half close, a
     /// different timeout).
     pub fn stream(&self) -> &TcpStream {
-        self.reader.get_ref()
+        self.reader.get_ref().socket()
+    }
+
+    /// The stream, plain or TLS (to finish a handshake now, say).
+    pub fn tls_stream(&mut self) -> &mut Stream {
+        self.reader.get_mut()
     }
 
     /// Writes `raw` as it is.
     pub fn send(&mut self, raw: &[u8]) -> io::Result<()> {
-        self.reader.get_mut().write_all(raw)
+        let stream = self.reader.get_mut();
+        stream.write_all(raw)?;
+        stream.flush()
     }
 
     /// Sends `raw`, then reads one answer.
@@ -226,10 +251,10 @@ impl Connection {
         }
     }
 
-    /// Closes the sending half: the server reads end-of-file after the bytes
-    /// already sent.
-    pub fn close_sending(&self) -> io::Result<()> {
-        self.stream().shutdown(Shutdown::Write)
+    /// Closes the sending half (over TLS, after `close_notify`): the server
+    /// reads end-of-file after the bytes already sent.
+    pub fn close_sending(&mut self) -> io::Result<()> {
+        self.reader.get_mut().close_sending()
     }
 }
 

@@ -6,6 +6,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::client::{self, Connection};
+use crate::tls::Transport;
 
 pub struct FloodReport {
     /// Connections the client could open.
@@ -77,12 +78,21 @@ fn open_and_ask(address: &str, hold: Duration) -> (Option<Connection>, bool) {
 /// How long until a new client gets `Hello` from `/index`, trying again every
 /// 20 ms; `None` if not within `limit`.
 pub fn time_to_answer(address: &str, limit: Duration) -> Option<Duration> {
+    time_to_answer_over(address, &Transport::Plain, limit)
+}
+
+/// As [`time_to_answer`], over `transport` (a TLS handshake included).
+pub fn time_to_answer_over(
+    address: &str,
+    transport: &Transport,
+    limit: Duration,
+) -> Option<Duration> {
     let started = Instant::now();
     while started.elapsed() < limit {
         let remaining = limit
             .saturating_sub(started.elapsed())
             .max(Duration::from_millis(1));
-        if let Ok(mut connection) = Connection::open(address, remaining)
+        if let Ok(mut connection) = Connection::open_over(address, remaining, transport)
             && let Ok(reply) = connection.exchange(client::get("/index").as_bytes())
             && reply.status == 200
             && reply.body == "Hello"

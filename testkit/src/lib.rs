@@ -7,6 +7,8 @@
 //!   its banner, its stderr collected, stopped when dropped;
 //! - [`flood`]: many connections at once, then how soon the server answers;
 //! - [`process`]: what `/proc` says of a process (memory, threads, files);
+//! - [`tls`]: the client side of HTTPS: plain or TLS connections, trusting a
+//!   given certificate;
 //! - [`data`]: the tutorial's user, credentials and token.
 //!
 //! Everything here talks to loopback only.
@@ -16,3 +18,4 @@ pub mod data;
 pub mod flood;
 pub mod process;
 pub mod server;
+pub mod tls;

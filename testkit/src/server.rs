@@ -11,13 +11,15 @@ use std::time::{Duration, Instant};
 use crate::client::{self, Reply};
 use crate::data::MAGIGO_BASIC;
 use crate::process;
+use crate::tls::Transport;
 
-/// The first line token-server (and `examples/bare.rs`) prints once it listens.
-pub const BANNER_PREFIX: &str = "listening on http://";
-
-/// The `HOST:PORT` of a banner line, `listening on http://HOST:PORT`.
+/// The `HOST:PORT` of a banner line, `listening on http://HOST:PORT` (or
+/// https), the first line token-server (and `examples/bare.rs`) prints once
+/// it listens.
 pub fn address_from_banner(line: &str) -> Option<&str> {
-    line.trim_end().strip_prefix(BANNER_PREFIX)
+    let rest = line.trim_end().strip_prefix("listening on ")?;
+    rest.strip_prefix("http://")
+        .or_else(|| rest.strip_prefix("https://"))
 }
 
 /// A running server process.
@@ -25,6 +27,10 @@ pub struct Running {
     child: Child,
     /// `HOST:PORT`, read from the banner.
     pub address: String,
+    /// How `get`, `request` and `login` talk to it.
+    pub transport: Transport,
+    /// What it printed on stdout after its banner (the certificate line).
+    pub stdout: Arc<Mutex<Vec<String>>>,
     stderr: Arc<Mutex<String>>,
 }
 
@@ -32,6 +38,21 @@ impl Running {
     /// Starts `BINARY --port 0 ARGS...` and waits for its banner.
     pub fn start(binary: &str, args: &[&str]) -> Running {
         Running::start_command(Command::new(binary).arg("--port").arg("0").args(args))
+    }
+
+    /// Starts `BINARY --port 0 --tls-self-signed CERTIFICATE ARGS...`, and
+    /// talks to it over TLS, trusting the certificate it wrote.
+    pub fn start_https(binary: &str, certificate: &std::path::Path, args: &[&str]) -> Running {
+        let mut running = Running::start_command(
+            Command::new(binary)
+                .arg("--port")
+                .arg("0")
+                .arg("--tls-self-signed")
+                .arg(certificate)
+                .args(args),
+        );
+        running.transport = Transport::trusting_file(certificate).expect("the certificate written");
+        running
     }
 
     /// Starts any command that runs a server (say, under `sh -c 'ulimit ...'`)
@@ -65,7 +86,8 @@ impl Running {
             .spawn()
             .expect("start the server");
         let stderr_pipe = child.stderr.take().expect("stderr is piped");
-        let Some(address) = wait_for_banner(&mut child) else {
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let Some(address) = wait_for_banner(&mut child, Arc::clone(&stdout)) else {
             let _ = child.kill();
             let _ = child.wait();
             let mut stderr = String::new();
@@ -75,6 +97,8 @@ impl Running {
         let running = Running {
             child,
             address,
+            transport: Transport::Plain,
+            stdout,
             stderr: Arc::new(Mutex::new(String::new())),
         };
         (running, stderr_pipe)
@@ -171,7 +195,11 @@ impl Running {
         let mut headers = headers.to_vec();
         headers.push("Connection: close");
         let raw = client::request(method, target, &headers, body);
-        client::send_raw(&self.address, raw.as_bytes())
+        client::parse_reply(&client::send_raw_bytes_over(
+            &self.address,
+            &self.transport,
+            raw.as_bytes(),
+        ))
     }
 
     /// Logs in as the tutorial's user and returns the token.
@@ -191,15 +219,18 @@ impl Drop for Running {
 }
 
 /// Reads the first line of the child's stdout (for up to 10 s) and returns the
-/// address in it; stdout is then drained on, so the server never blocks on it.
-fn wait_for_banner(child: &mut Child) -> Option<String> {
+/// address in it; stdout is then read on into `rest`, so the server never
+/// blocks on it.
+fn wait_for_banner(child: &mut Child, rest: Arc<Mutex<Vec<String>>>) -> Option<String> {
     let stdout = child.stdout.take()?;
     let (banner_sender, banner) = mpsc::channel();
     thread::spawn(move || {
         let mut lines = BufReader::new(stdout).lines();
         let first = lines.next().and_then(Result::ok).unwrap_or_default();
         let _ = banner_sender.send(first);
-        for _ in lines {}
+        for line in lines.map_while(Result::ok) {
+            rest.lock().expect("not poisoned").push(line);
+        }
     });
     let first_line = banner.recv_timeout(Duration::from_secs(10)).ok()?;
     address_from_banner(&first_line).map(str::to_string)
@@ -214,6 +245,10 @@ mod tests {
         assert_eq!(
             address_from_banner("listening on http://127.0.0.1:5000\n"),
             Some("127.0.0.1:5000")
+        );
+        assert_eq!(
+            address_from_banner("listening on https://[::1]:5000"),
+            Some("[::1]:5000")
         );
         assert_eq!(address_from_banner("something else"), None);
     }

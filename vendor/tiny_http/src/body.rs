@@ -349,7 +349,7 @@ mod tests {
     /// The status a result was refused with, if it was.
     fn refused_with(result: &Result<Body, ReadError>) -> Option<u16> {
         match result {
-            Err(ReadError::Refused(refusal)) => Some(refusal.status),
+            Err(ReadError::Refused(refusal)) => refusal.status,
             _ => None,
         }
     }

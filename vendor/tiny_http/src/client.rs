@@ -6,40 +6,58 @@
 //! memory. (Upstream tiny_http let the thread that answers read bodies and
 //! write answers on the socket; that is what this file replaced.)
 
-use std::io::{self, ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::mpsc::{self, Receiver};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::body::{self, Source};
+use crate::connection::Connection;
 use crate::head::{self, Framing, Head, Parsed};
 use crate::method::{Method, Version};
 use crate::refusal::{ReadError, Refusal};
 use crate::request::{Parts, Request};
 use crate::response::Response;
 use crate::server::{Message, Shared};
+use crate::tls::{self, NoTls};
 
-/// How much is read from the socket at a time.
-const READ_SIZE: usize = 4096;
-/// After its last answer, how long a connection may take to close from its
-/// end, and how much it may still send meanwhile (see `close_gracefully`).
-const LINGER: Duration = Duration::from_secs(1);
-const LINGER_BYTES: usize = 256 * 1024;
-
-/// Serves one connection until it closes: request after request, each read
-/// whole, handed over, answered.
+/// Serves one connection until it closes: TLS first if the server speaks
+/// HTTPS, then request after request, each read whole, handed over,
+/// answered.
 pub(crate) fn serve(socket: &TcpStream, client: SocketAddr, shared: &Shared) {
     let options = &shared.options;
+    let accepted = Instant::now();
     let mut connection = Connection::new(socket, options.idle_timeout);
+    // Over TLS, the handshake counts toward the first request's deadline.
+    let mut first_deadline = None;
+    if let Some(config) = &options.tls {
+        let deadline = accepted + options.request_timeout;
+        match tls::start(&mut connection, config, deadline, shared) {
+            Ok(()) => first_deadline = Some(deadline),
+            Err(NoTls::Closed) => return,
+            Err(NoTls::Refused(refusal)) => {
+                // Only an answer needs a graceful close (see
+                // `close_gracefully`); with none, the socket is just closed.
+                let answered = refusal.status.is_some();
+                report(client, accepted, refusal, shared);
+                if answered {
+                    connection.close_gracefully();
+                }
+                return;
+            }
+        }
+    }
     let (answers, answered) = mpsc::channel();
     loop {
         // Between requests: the next one's first byte may take up to the idle
         // timeout. Nothing came, or the client closed: close quietly.
         if !connection.wait_for_next_request() {
-            return;
+            return connection.close_quietly();
         }
         let started = Instant::now();
-        connection.deadline = Some(started + options.request_timeout);
+        let deadline = first_deadline
+            .take()
+            .unwrap_or(started + options.request_timeout);
+        connection.deadline = Some(deadline);
         let (parts, delivery) = match read_request(&mut connection, client, shared) {
             Ok(read) => read,
             Err(ReadError::Refused(refusal)) => {
@@ -53,6 +71,7 @@ pub(crate) fn serve(socket: &TcpStream, client: SocketAddr, shared: &Shared) {
             return;
         }
         let Some(closes) = write_answer(&mut connection, &answered, &delivery, shared) else {
+            // The client has gone, or takes nothing: nobody to say more to.
             return;
         };
         if closes {
@@ -120,7 +139,7 @@ fn read_request(
 }
 
 /// Reads until the buffer holds a whole head, and parses it.
-fn read_head(connection: &mut Connection<'_>) -> Result<Head, ReadError> {
+pub(crate) fn read_head(connection: &mut Connection<'_>) -> Result<Head, ReadError> {
     loop {
         match head::parse(connection.buffered())? {
             Parsed::Complete(head, length) => {
@@ -176,179 +195,21 @@ fn refuse(
     refusal: Refusal,
     shared: &Shared,
 ) {
-    let answer = Response::new(refusal.status, refusal.body().as_bytes())
-        .with_header("Content-Type", "text/plain; charset=utf-8");
-    let mut out = Vec::new();
-    answer.write_to(&mut out, Version::Http11, false, true);
-    let _ = connection.write_all(&out);
-    if let Some(on_refusal) = &shared.options.on_refusal {
-        on_refusal(client, started.elapsed(), refusal);
+    if let Some(status) = refusal.status {
+        let answer = Response::new(status, refusal.body().as_bytes())
+            .with_header("Content-Type", "text/plain; charset=utf-8");
+        let mut out = std::mem::take(&mut connection.out);
+        answer.write_to(&mut out, Version::Http11, false, true);
+        let _ = connection.write_all(&out);
     }
+    report(client, started, refusal, shared);
     connection.close_gracefully();
 }
 
-/// A connection's socket, the bytes read from it but not used yet (the rest
-/// of a head, pipelined requests), and its deadlines.
-struct Connection<'a> {
-    socket: &'a TcpStream,
-    /// Zeroed once and reused: `buffer[start..end]` is read and not used yet.
-    buffer: Vec<u8>,
-    start: usize,
-    end: usize,
-    /// Reused for every answer.
-    out: Vec<u8>,
-    idle_timeout: Duration,
-    /// The current request's deadline; `None` between requests, when the idle
-    /// timeout applies.
-    deadline: Option<Instant>,
-    /// The timeouts the socket has now, to set them only when they change.
-    read_timeout: Option<Duration>,
-    write_timeout: Option<Duration>,
-}
-
-impl<'a> Connection<'a> {
-    fn new(socket: &'a TcpStream, idle_timeout: Duration) -> Connection<'a> {
-        Connection {
-            socket,
-            buffer: vec![0; READ_SIZE],
-            start: 0,
-            end: 0,
-            out: Vec::new(),
-            idle_timeout,
-            deadline: None,
-            read_timeout: None,
-            write_timeout: None,
-        }
-    }
-
-    /// True once the next request's first byte is here (maybe it already
-    /// is: pipelined), false when the client closed or sent nothing for the
-    /// idle timeout.
-    fn wait_for_next_request(&mut self) -> bool {
-        self.deadline = None;
-        !self.buffered().is_empty() || matches!(self.fill(), Ok(read) if read > 0)
-    }
-
-    /// Writes all of `bytes` within the idle timeout, however the client
-    /// reads: `Err` if it did not take them in time (or has gone).
-    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        // Each write may wait the idle timeout; after one that could not
-        // write everything, the rest must go before the deadline, so that a
-        // client that reads a little now and then cannot hold this thread
-        // for longer. (The socket timeout alone limits each write, not the
-        // answer.)
-        let deadline = Instant::now() + self.idle_timeout;
-        self.set_write_timeout(self.idle_timeout)?;
-        let mut rest = bytes;
-        let mut writer = self.socket;
-        loop {
-            match writer.write(rest) {
-                Ok(0) => return Err(ErrorKind::WriteZero.into()),
-                Ok(written) => rest = &rest[written..],
-                Err(error) if error.kind() == ErrorKind::Interrupted => {}
-                Err(error) => return Err(error),
-            }
-            if rest.is_empty() {
-                return Ok(());
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(ErrorKind::TimedOut.into());
-            }
-            self.set_write_timeout(left)?;
-        }
-    }
-
-    fn set_write_timeout(&mut self, timeout: Duration) -> io::Result<()> {
-        if self.write_timeout != Some(timeout) {
-            self.socket.set_write_timeout(Some(timeout))?;
-            self.write_timeout = Some(timeout);
-        }
-        Ok(())
-    }
-
-    /// Ends the connection after its last answer. The sending side is closed
-    /// at once (the client reads the answer, then the end); what the client
-    /// still sends (an unread body, pipelined requests) is read and dropped,
-    /// for a moment, before the socket is closed: closing a socket with unread
-    /// bytes sends a reset, which can destroy the answer before the client has
-    /// read it. None of those bytes is ever read as a request.
-    fn close_gracefully(&mut self) {
-        let _ = self.socket.shutdown(Shutdown::Write);
-        let deadline = Instant::now() + LINGER;
-        let mut dropped = 0;
-        let mut reader = self.socket;
-        while dropped < LINGER_BYTES {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || self.socket.set_read_timeout(Some(left)).is_err() {
-                return;
-            }
-            match reader.read(&mut self.buffer) {
-                Ok(0) => return,
-                Ok(read) => dropped += read,
-                Err(error) if error.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return,
-            }
-        }
-    }
-}
-
-impl Source for Connection<'_> {
-    fn buffered(&self) -> &[u8] {
-        &self.buffer[self.start..self.end]
-    }
-
-    fn consume(&mut self, count: usize) {
-        self.start = (self.start + count).min(self.end);
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-        }
-    }
-
-    fn fill(&mut self) -> Result<usize, ReadError> {
-        let timeout = match self.deadline {
-            None => self.idle_timeout,
-            Some(deadline) => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Err(ReadError::TimedOut);
-                }
-                left
-            }
-        };
-        if self.read_timeout != Some(timeout) {
-            self.socket
-                .set_read_timeout(Some(timeout))
-                .map_err(|_| ReadError::Closed)?;
-            self.read_timeout = Some(timeout);
-        }
-        // Room for READ_SIZE more bytes: the unused ones move to the front,
-        // and the buffer grows only when a head or chunk line needs it.
-        if self.start > 0 {
-            self.buffer.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-        }
-        if self.buffer.len() - self.end < READ_SIZE {
-            self.buffer.resize(self.end + READ_SIZE, 0);
-        }
-        let mut reader = self.socket;
-        let result = loop {
-            match reader.read(&mut self.buffer[self.end..]) {
-                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
-                result => break result,
-            }
-        };
-        match result {
-            Ok(read) => {
-                self.end += read;
-                Ok(read)
-            }
-            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                Err(ReadError::TimedOut)
-            }
-            Err(_) => Err(ReadError::Closed),
-        }
+/// Tells `Options::on_refusal` of `refusal`, for a request that started at
+/// `started`.
+fn report(client: SocketAddr, started: Instant, refusal: Refusal, shared: &Shared) {
+    if let Some(on_refusal) = &shared.options.on_refusal {
+        on_refusal(client, started.elapsed(), refusal);
     }
 }

@@ -44,6 +44,7 @@ pub use test::TestRequest;
 
 mod body;
 mod client;
+mod connection;
 mod head;
 mod headers;
 mod method;
@@ -53,3 +54,4 @@ mod request;
 mod response;
 mod server;
 mod test;
+mod tls;

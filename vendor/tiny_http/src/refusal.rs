@@ -7,12 +7,14 @@ use std::borrow::Cow;
 
 /// The server's own answer to a request it did not hand over: malformed
 /// (400), too long (414, 431), an unknown method or transfer coding (501),
-/// another HTTP version (505), an unsupported `Expect` (417), late (408).
-/// The connection is closed after it.
+/// another HTTP version (505), an unsupported `Expect` (417), late (408),
+/// plain HTTP to an HTTPS port (400); or a connection closed without any
+/// answer (a TLS handshake that failed or did not finish, bytes that are not
+/// TLS). The connection is closed after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    /// The status answered.
-    pub status: u16,
+    /// The status answered; `None` when the connection was closed unanswered.
+    pub status: Option<u16>,
     /// Why, in a few words ("bare LF in the head", "request timeout").
     pub reason: Cow<'static, str>,
     /// The request's method, when the request line could be read that far.
@@ -25,8 +27,18 @@ impl Refusal {
     /// A refusal answered with `status`.
     pub(crate) fn new(status: u16, reason: &'static str) -> Refusal {
         Refusal {
-            status,
+            status: Some(status),
             reason: Cow::Borrowed(reason),
+            method: None,
+            target: None,
+        }
+    }
+
+    /// A connection closed without an answer.
+    pub(crate) fn unanswered(reason: impl Into<Cow<'static, str>>) -> Refusal {
+        Refusal {
+            status: None,
+            reason: reason.into(),
             method: None,
             target: None,
         }
@@ -42,13 +54,13 @@ impl Refusal {
     /// The body of the answer: the status in a few words.
     pub(crate) fn body(&self) -> &'static str {
         match self.status {
-            400 => "bad request",
-            408 => "request timeout",
-            414 => "uri too long",
-            417 => "expectation failed",
-            431 => "header fields too large",
-            501 => "not implemented",
-            505 => "http version not supported",
+            Some(400) => "bad request",
+            Some(408) => "request timeout",
+            Some(414) => "uri too long",
+            Some(417) => "expectation failed",
+            Some(431) => "header fields too large",
+            Some(501) => "not implemented",
+            Some(505) => "http version not supported",
             _ => "error",
         }
     }

@@ -27,6 +27,9 @@ pub struct Options {
     /// The largest body read. A larger one is not read (a chunked one only to
     /// `body_limit + 1` bytes), and its connection is closed after the answer.
     pub body_limit: usize,
+    /// HTTPS: with a config, every connection speaks TLS (see `DESIGN.md`);
+    /// without, plain HTTP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Called, on the connection's thread, after each answer the server gave
     /// by itself (see [`Refusal`]), with the client's address and the time
     /// from the request's first byte: for a log.
@@ -46,12 +49,14 @@ pub type OnError = Box<dyn Fn(&ServerError) + Send + Sync>;
 impl Default for Options {
     /// 5 s idle, 10 s for a request, 8 KiB of body (Apache's
     /// `KeepAliveTimeout`, nginx's `client_header_timeout` order, nginx's
-    /// `client_body_buffer_size`), and nobody told of refusals or errors.
+    /// `client_body_buffer_size`), plain HTTP, and nobody told of refusals or
+    /// errors.
     fn default() -> Options {
         Options {
             idle_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
             body_limit: 8 * 1024,
+            tls: None,
             on_refusal: None,
             on_error: None,
         }
@@ -99,6 +104,9 @@ pub struct Server {
 pub(crate) struct Shared {
     pub(crate) queue: Queue<Message>,
     pub(crate) options: Options,
+    /// Where the server listens (for the answer to plain HTTP on an HTTPS
+    /// port).
+    pub(crate) local_addr: SocketAddr,
     /// Set once by `stop`: no more connections, no more requests.
     stopping: AtomicBool,
     /// Every open connection, so that `stop` can close the idle ones.
@@ -126,6 +134,7 @@ impl Server {
         let shared = Arc::new(Shared {
             queue: Queue::new(),
             options,
+            local_addr,
             stopping: AtomicBool::new(false),
             connections: Mutex::new(Connections::default()),
             connections_closed: Condvar::new(),

@@ -4,7 +4,7 @@
 
 mod fixture;
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::TcpStream;
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -12,11 +12,12 @@ use std::time::{Duration, Instant};
 
 use fixture::TestServer;
 use testkit::client::{self, Connection};
-use testkit::flood::time_to_answer;
+use testkit::tls::Transport;
 use tiny_http::Options;
 
-fn with_timeouts(idle_seconds: u64, request_seconds: u64) -> TestServer {
-    TestServer::with(Options {
+/// A server over plain TCP and one over TLS, with these timeouts.
+fn both_with_timeouts(idle_seconds: u64, request_seconds: u64) -> [TestServer; 2] {
+    fixture::both_with(|| Options {
         idle_timeout: Duration::from_secs(idle_seconds),
         request_timeout: Duration::from_secs(request_seconds),
         ..Options::default()
@@ -33,9 +34,14 @@ fn patient_connection(server: &TestServer) -> TcpStream {
     stream
 }
 
+/// (Over TLS, a silent connection is one whose handshake never starts: see
+/// `tls.rs`.)
 #[test]
 fn a_silent_connection_is_closed_after_the_idle_timeout() {
-    let server = with_timeouts(1, 10);
+    let server = TestServer::with(Options {
+        idle_timeout: Duration::from_secs(1),
+        ..Options::default()
+    });
     let mut stream = patient_connection(&server);
     let started = Instant::now();
     let mut buffer = [0u8; 64];
@@ -56,35 +62,41 @@ fn a_silent_connection_is_closed_after_the_idle_timeout() {
 
 #[test]
 fn a_keep_alive_connection_is_closed_after_the_idle_timeout() {
-    let server = with_timeouts(1, 10);
-    let mut stream = patient_connection(&server);
-    stream
-        .write_all(b"GET /index HTTP/1.1\r\nHost: x\r\n\r\n")
-        .unwrap();
-    let mut answer = Vec::new();
-    let read = stream.read_to_end(&mut answer);
-    assert!(read.is_ok(), "{read:?}");
-    assert!(
-        answer.ends_with(b"Hello"),
-        "{}",
-        String::from_utf8_lossy(&answer)
-    );
+    for server in both_with_timeouts(1, 10) {
+        let mut connection = server.connect(Duration::from_secs(10));
+        let started = Instant::now();
+        let reply = connection
+            .exchange(client::get("/index").as_bytes())
+            .unwrap();
+        assert_eq!(reply.body, "Hello");
+        // Closed by the server (over TLS, with close_notify: a clean end), not
+        // by the client's own 10 s timeout.
+        assert!(connection.rest().is_empty());
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(900),
+            "{:?}: {took:?}",
+            server.over
+        );
+        assert!(took < Duration::from_secs(5), "{:?}: {took:?}", server.over);
+    }
 }
 
 /// Opens `clients` connections at the same instant; on each, `REQUESTS`
 /// requests back to back. Returns how many clients got all their answers.
 /// Every connection stays open until all are done, so a starved one cannot be
 /// rescued by another closing.
-fn keep_alive_burst(address: &str, clients: usize) -> usize {
+fn keep_alive_burst(address: &str, transport: &Transport, clients: usize) -> usize {
     let start = Arc::new(Barrier::new(clients));
     let finish = Arc::new(Barrier::new(clients));
     let handles: Vec<_> = (0..clients)
         .map(|_| {
             let (start, finish) = (Arc::clone(&start), Arc::clone(&finish));
             let address = address.to_string();
+            let transport = transport.clone();
             thread::spawn(move || {
                 start.wait();
-                let answered = requests_back_to_back(&address);
+                let answered = requests_back_to_back(&address, &transport);
                 finish.wait();
                 answered
             })
@@ -102,8 +114,9 @@ fn keep_alive_burst(address: &str, clients: usize) -> usize {
 const REQUESTS: usize = 200;
 const CLIENTS: usize = 64;
 
-fn requests_back_to_back(address: &str) -> bool {
-    let Ok(mut connection) = Connection::open(address, Duration::from_secs(5)) else {
+fn requests_back_to_back(address: &str, transport: &Transport) -> bool {
+    let Ok(mut connection) = Connection::open_over(address, Duration::from_secs(5), transport)
+    else {
         return false;
     };
     (0..REQUESTS).all(|_| {
@@ -120,13 +133,15 @@ fn sixty_four_keep_alive_clients_at_once_all_get_answers() {
     // fork has no pool (a thread per connection, see DESIGN.md); this test
     // keeps watch.
     for server_number in 1..=2 {
-        let server = TestServer::start();
-        for burst in 1..=2 {
-            let answered = keep_alive_burst(&server.address, CLIENTS);
-            assert_eq!(
-                answered, CLIENTS,
-                "server {server_number}, burst {burst}: {answered} of {CLIENTS} clients answered"
-            );
+        for server in fixture::both() {
+            for burst in 1..=2 {
+                let answered = keep_alive_burst(&server.address, &server.transport, CLIENTS);
+                assert_eq!(
+                    answered, CLIENTS,
+                    "server {server_number} over {:?}, burst {burst}: {answered} of {CLIENTS} clients answered",
+                    server.over
+                );
+            }
         }
     }
 }
@@ -136,20 +151,25 @@ fn sixty_four_keep_alive_clients_at_once_all_get_answers() {
 /// the thread that answers.
 #[test]
 fn a_slow_body_holds_up_no_one() {
-    let server = with_timeouts(10, 10);
-    let post = "POST /echo HTTP/1.1\r\nHost: x\r\n";
-    let stalled_heads = [
-        format!("{post}Content-Length: 5000\r\n\r\nusername="),
-        format!("{post}Content-Length: 5000\r\nExpect: 100-continue\r\n\r\n"),
-        format!("{post}Transfer-Encoding: chunked\r\n\r\n5\r\nusern"),
-    ];
-    for head in stalled_heads {
-        let mut stalled = TcpStream::connect(&server.address).unwrap();
-        stalled.write_all(head.as_bytes()).unwrap();
-        // Meanwhile another client is answered at once, not after the stalled
-        // one's 10 s timeouts.
-        let answered = time_to_answer(&server.address, Duration::from_secs(3));
-        assert!(answered.is_some(), "{head:?} held up the server");
+    for server in both_with_timeouts(10, 10) {
+        let post = "POST /echo HTTP/1.1\r\nHost: x\r\n";
+        let stalled_heads = [
+            format!("{post}Content-Length: 5000\r\n\r\nusername="),
+            format!("{post}Content-Length: 5000\r\nExpect: 100-continue\r\n\r\n"),
+            format!("{post}Transfer-Encoding: chunked\r\n\r\n5\r\nusern"),
+        ];
+        for head in stalled_heads {
+            let mut stalled = server.connect(Duration::from_secs(10));
+            stalled.send(head.as_bytes()).unwrap();
+            // Meanwhile another client is answered at once, not after the
+            // stalled one's 10 s timeouts.
+            let answered = server.time_to_answer(Duration::from_secs(3));
+            assert!(
+                answered.is_some(),
+                "{:?}: {head:?} held up the server",
+                server.over
+            );
+        }
     }
 }
 
@@ -158,10 +178,11 @@ fn assert_others_answered(server: &TestServer, during: Duration) -> usize {
     let started = Instant::now();
     let mut probes = 0;
     while started.elapsed() < during {
-        let answered = time_to_answer(&server.address, Duration::from_secs(1));
+        let answered = server.time_to_answer(Duration::from_secs(1));
         assert!(
             answered.is_some(),
-            "a client waited over 1 s, {:?} in",
+            "{:?}: a client waited over 1 s, {:?} in",
+            server.over,
             started.elapsed()
         );
         probes += 1;
@@ -174,48 +195,50 @@ fn assert_others_answered(server: &TestServer, during: Duration) -> usize {
 /// the raw socket, and the thread that answers waited on it.
 #[test]
 fn an_upgrade_request_trickling_its_body_holds_up_no_one() {
-    let server = with_timeouts(30, 30);
-    let mut trickler = Connection::open(&server.address, Duration::from_secs(30)).unwrap();
-    trickler
+    for server in both_with_timeouts(30, 30) {
+        let mut trickler = server.connect(Duration::from_secs(30));
+        trickler
         .send(b"POST /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: foo\r\nContent-Length: 20\r\n\r\nto")
         .unwrap();
-    let trickling = thread::spawn(move || {
-        for byte in b"ken=abcdefghijklmn" {
-            thread::sleep(Duration::from_millis(150));
-            if trickler.send(&[*byte]).is_err() {
-                break;
+        let trickling = thread::spawn(move || {
+            for byte in b"ken=abcdefghijklmn" {
+                thread::sleep(Duration::from_millis(150));
+                if trickler.send(&[*byte]).is_err() {
+                    break;
+                }
             }
-        }
-        trickler
-    });
-    let probes = assert_others_answered(&server, Duration::from_millis(2500));
-    assert!(probes >= 5, "{probes} probes");
-    // The trickled request itself is answered as any other, Upgrade ignored.
-    let mut trickler = trickling.join().unwrap();
-    let reply = trickler.read_reply().unwrap();
-    assert_eq!(
-        (reply.status, reply.body.as_str()),
-        (200, "token=abcdefghijklmn")
-    );
-    assert_eq!(reply.header("Upgrade"), None);
+            trickler
+        });
+        let probes = assert_others_answered(&server, Duration::from_millis(2500));
+        assert!(probes >= 5, "{probes} probes");
+        // The trickled request itself is answered as any other, Upgrade ignored.
+        let mut trickler = trickling.join().unwrap();
+        let reply = trickler.read_reply().unwrap();
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (200, "token=abcdefghijklmn")
+        );
+        assert_eq!(reply.header("Upgrade"), None);
+    }
 }
 
 /// A client that pipelines 20,000 requests and reads no answer: upstream's
 /// answers blocked the thread that answers, one write timeout each.
 #[test]
 fn a_client_pipelining_and_reading_nothing_holds_up_no_one() {
-    let server = with_timeouts(1, 10);
-    let mut flooder = Connection::open(&server.address, Duration::from_secs(10)).unwrap();
-    // 1 KiB answers: 20,000 of them are far more than the sockets' buffers
-    // hold, so the answers' writes block.
-    let requests = client::get("/page").repeat(20_000);
-    let flooding = thread::spawn(move || {
-        // Blocks once the server stops reading; fails once it cuts us off.
-        let _ = flooder.send(requests.as_bytes());
-        flooder
-    });
-    assert_others_answered(&server, Duration::from_secs(2));
-    let _flooder = flooding.join().unwrap();
+    for server in both_with_timeouts(1, 10) {
+        let mut flooder = server.connect(Duration::from_secs(10));
+        // 1 KiB answers: 20,000 of them are far more than the sockets' buffers
+        // hold, so the answers' writes block.
+        let requests = client::get("/page").repeat(20_000);
+        let flooding = thread::spawn(move || {
+            // Blocks once the server stops reading; fails once it cuts us off.
+            let _ = flooder.send(requests.as_bytes());
+            flooder
+        });
+        assert_others_answered(&server, Duration::from_secs(2));
+        let _flooder = flooding.join().unwrap();
+    }
 }
 
 /// A body over the limit that is itself a request, followed by a real
@@ -223,73 +246,84 @@ fn a_client_pipelining_and_reading_nothing_holds_up_no_one() {
 /// as the next request (request smuggling behind a proxy).
 #[test]
 fn a_body_left_unread_is_never_read_as_a_request() {
-    let server = TestServer::start();
-    let hidden = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
-    let body = format!("{hidden}{}", "x".repeat(9 * 1024 - hidden.len()));
-    for (target, status, answer) in [
-        ("/echo", 413, "payload too large"),
-        ("/index", 200, "Hello"),
-    ] {
-        let raw = format!(
+    for server in fixture::both() {
+        let hidden = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+        let body = format!("{hidden}{}", "x".repeat(9 * 1024 - hidden.len()));
+        for (target, status, answer) in [
+            ("/echo", 413, "payload too large"),
+            ("/index", 200, "Hello"),
+        ] {
+            let raw = format!(
             "POST {target} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}GET /index?second HTTP/1.1\r\nHost: x\r\n\r\n",
             body.len()
         );
-        let mut connection = Connection::open(&server.address, Duration::from_secs(5)).unwrap();
-        connection.send(raw.as_bytes()).unwrap();
-        let reply = connection.read_reply().unwrap();
-        assert_eq!(
-            (reply.status, reply.body.as_str()),
-            (status, answer),
-            "{target}"
-        );
-        assert!(reply.says_close(), "{target}");
-        assert!(connection.rest().is_empty(), "{target}: a second answer");
+            let mut connection = server.connect(Duration::from_secs(5));
+            connection.send(raw.as_bytes()).unwrap();
+            let reply = connection.read_reply().unwrap();
+            assert_eq!(
+                (reply.status, reply.body.as_str()),
+                (status, answer),
+                "{target}"
+            );
+            assert!(reply.says_close(), "{target}");
+            assert!(connection.rest().is_empty(), "{target}: a second answer");
+        }
+        assert_eq!(server.handed_over(), ["/echo", "/index"]);
     }
-    assert_eq!(server.handed_over(), ["/echo", "/index"]);
 }
 
 /// 200 clients sending their heads a byte at a time: upstream let each keep
 /// its thread for as long as it kept sending.
 #[test]
 fn trickling_heads_are_cut_off_by_the_request_timeout() {
-    let server = with_timeouts(10, 2);
-    let started = Instant::now();
-    let mut tricklers: Vec<Connection> = (0..200)
-        .map(|_| {
-            let mut connection = Connection::open(&server.address, Duration::from_secs(5)).unwrap();
-            connection.send(b"G").unwrap();
-            connection
-        })
-        .collect();
-    // One more byte of the head every 250 ms, for 3 s: never a whole head.
-    let head = b"ET /index HTTP/1.1\r\nHost: x\r\n";
-    let trickling = thread::spawn(move || {
-        for byte in head {
-            thread::sleep(Duration::from_millis(250));
-            if started.elapsed() >= Duration::from_secs(3) {
-                break;
-            }
-            for trickler in &mut tricklers {
-                let _ = trickler.send(&[*byte]);
-            }
+    for server in both_with_timeouts(10, 2) {
+        let mut tricklers: Vec<Connection> = (0..200)
+            .map(|_| {
+                let mut connection = server.connect(Duration::from_secs(5));
+                // Over TLS, the handshake first: its time counts toward the first
+                // request's deadline, which is what is cut off here.
+                connection.tls_stream().finish_handshake().unwrap();
+                connection
+            })
+            .collect();
+        let started = Instant::now();
+        for trickler in &mut tricklers {
+            trickler.send(b"G").unwrap();
         }
-        tricklers
-    });
-    assert_others_answered(&server, Duration::from_millis(2500));
-    let tricklers = trickling.join().unwrap();
-    // 3 s after they started, every one has its 408 and is closed.
-    for mut trickler in tricklers {
-        trickler
-            .stream()
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .unwrap();
-        let reply = client::parse_reply(&trickler.rest());
-        assert_eq!(
-            (reply.status, reply.body.as_str()),
-            (408, "request timeout")
+        // One more byte of the head every 250 ms, for 3 s: never a whole head.
+        let head = b"ET /index HTTP/1.1\r\nHost: x\r\n";
+        let trickling = thread::spawn(move || {
+            for byte in head {
+                thread::sleep(Duration::from_millis(250));
+                if started.elapsed() >= Duration::from_secs(3) {
+                    break;
+                }
+                for trickler in &mut tricklers {
+                    let _ = trickler.send(&[*byte]);
+                }
+            }
+            tricklers
+        });
+        assert_others_answered(&server, Duration::from_millis(2500));
+        let tricklers = trickling.join().unwrap();
+        // 3 s after they started, every one has its 408 and is closed.
+        for mut trickler in tricklers {
+            trickler
+                .stream()
+                .set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+            let reply = client::parse_reply(&trickler.rest());
+            assert_eq!(
+                (reply.status, reply.body.as_str()),
+                (408, "request timeout")
+            );
+            assert!(reply.says_close());
+            assert!(trickler.is_closed_by_server());
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            server.over
         );
-        assert!(reply.says_close());
-        assert!(trickler.is_closed_by_server());
     }
-    assert!(started.elapsed() < Duration::from_secs(4));
 }

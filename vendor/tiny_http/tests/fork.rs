@@ -158,7 +158,7 @@ fn the_server_reports_its_own_answers() {
     let (reported_client, elapsed, refusal) = &refusals[0];
     assert_eq!(*reported_client, client_address);
     assert!(*elapsed < Duration::from_secs(1));
-    assert_eq!(refusal.status, 505);
+    assert_eq!(refusal.status, Some(505));
     assert_eq!(refusal.reason, "unsupported HTTP version");
     assert_eq!(refusal.method.as_deref(), Some("GET"));
     assert_eq!(refusal.target.as_deref(), Some("/x"));

@@ -1,0 +1,375 @@
+//! Where the HTTPS certificate comes from: PEM files (`--tls-cert FILE
+//! --tls-key FILE`), or a key pair and self-signed certificate made at start
+//! (`--tls-self-signed FILE`), the certificate written to FILE so that a
+//! client can trust it (`curl --cacert FILE`). Either way, the result is the
+//! `rustls::ServerConfig` that tiny_http's connections speak TLS with: TLS
+//! 1.3 and 1.2, no client certificates, ALPN `http/1.1`, the `ring` provider.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rustls::ServerConfig;
+use rustls::pki_types::pem::{self, PemObject};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+use crate::calendar;
+
+/// Where the certificate comes from (`--tls-...`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertificateSource {
+    /// `--tls-cert FILE --tls-key FILE`: a PEM chain and its private key.
+    Files { cert: PathBuf, key: PathBuf },
+    /// `--tls-self-signed FILE`: made at start; the certificate is written to
+    /// FILE, the key lives in memory only.
+    SelfSigned(PathBuf),
+}
+
+/// What the server needs to speak HTTPS, and what it says about it at start.
+pub struct Https {
+    pub config: Arc<ServerConfig>,
+    /// `--tls-self-signed`: the file the certificate was written to, and its
+    /// SHA-256 fingerprint (`AB:CD:...`), for the banner.
+    pub written: Option<(PathBuf, String)>,
+    /// A certificate that is expired, or not valid yet: what to warn of.
+    pub warning: Option<String>,
+}
+
+/// The names a self-signed certificate is for, besides `--host` when it
+/// names one host.
+const SELF_SIGNED_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+
+/// Builds the HTTPS config for `source`, at time `now`; `host` is `--host`.
+/// `Err` is one line naming the file and the problem.
+pub fn load(source: &CertificateSource, host: &str, now: SystemTime) -> Result<Https, String> {
+    let (chain, key, written) = match source {
+        CertificateSource::Files { cert, key } => (read_chain(cert)?, read_key(key)?, None),
+        CertificateSource::SelfSigned(path) => {
+            let (certificate, key) = self_signed(host, now)?;
+            write_certificate(path, &certificate)?;
+            let fingerprint = sha256_fingerprint(certificate.der());
+            let der = certificate.der().clone();
+            (vec![der], key, Some((path.clone(), fingerprint)))
+        }
+    };
+    let warning = match source {
+        CertificateSource::Files { cert, .. } => validity_warning(cert, &chain[0], now),
+        CertificateSource::SelfSigned(_) => None,
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|error| format!("TLS: {error}"))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|error| match (error, source) {
+            (rustls::Error::InconsistentKeys(_), CertificateSource::Files { cert, key }) => {
+                format!(
+                    "--tls-key {}: the key does not match the certificate in {}",
+                    key.display(),
+                    cert.display()
+                )
+            }
+            (error, CertificateSource::Files { key, .. }) => {
+                format!(
+                    "--tls-key {}: the key cannot be used: {error}",
+                    key.display()
+                )
+            }
+            (error, CertificateSource::SelfSigned(path)) => {
+                format!("--tls-self-signed {}: {error}", path.display())
+            }
+        })?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Https {
+        config: Arc::new(config),
+        written,
+        warning,
+    })
+}
+
+fn read_file(flag: &str, path: &Path) -> Result<Vec<u8>, String> {
+    fs::read(path).map_err(|error| format!("{flag} {}: cannot read it: {error}", path.display()))
+}
+
+/// The certificates of a PEM file, the server's first: rustls' own reading.
+fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let pem = read_file("--tls-cert", path)?;
+    let bad = |problem: String| format!("--tls-cert {}: {problem}", path.display());
+    let chain = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| bad(pem_problem(&error)))?;
+    if chain.is_empty() {
+        return Err(bad(
+            "no certificate in it (a PEM \"CERTIFICATE\" section)".to_string()
+        ));
+    }
+    Ok(chain)
+}
+
+/// The private key of a PEM file: PKCS#8, PKCS#1 (RSA) or SEC1 (EC).
+fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
+    let pem = read_file("--tls-key", path)?;
+    PrivateKeyDer::from_pem_slice(&pem).map_err(|error| {
+        let problem = match error {
+            pem::Error::NoItemsFound => {
+                "no private key in it (PKCS#8, PKCS#1 or SEC1 PEM; an encrypted key must be decrypted first)".to_string()
+            }
+            error => pem_problem(&error),
+        };
+        format!("--tls-key {}: {problem}", path.display())
+    })
+}
+
+/// A PEM reading error in a few words (rustls' own shows bytes as numbers).
+fn pem_problem(error: &pem::Error) -> String {
+    match error {
+        pem::Error::MissingSectionEnd { end_marker } => format!(
+            "not PEM: a section has no end line ({})",
+            String::from_utf8_lossy(end_marker)
+        ),
+        pem::Error::IllegalSectionStart { .. } => "not PEM: a bad BEGIN line".to_string(),
+        pem::Error::Base64Decode(_) => "not PEM: a section is not base64".to_string(),
+        error => format!("not PEM: {error}"),
+    }
+}
+
+/// A new key pair, and a certificate for it, signed by itself, for
+/// `localhost`, `127.0.0.1`, `::1` and `host`, valid from yesterday (for a
+/// client whose clock is a little behind) for a year.
+fn self_signed(
+    host: &str,
+    now: SystemTime,
+) -> Result<(rcgen::Certificate, PrivateKeyDer<'static>), String> {
+    let failed =
+        |error: rcgen::Error| format!("--tls-self-signed: cannot make a certificate: {error}");
+    let mut names: Vec<String> = SELF_SIGNED_NAMES
+        .iter()
+        .map(|name| name.to_string())
+        .collect();
+    let names_one_host = !host
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_unspecified());
+    if names_one_host && !names.iter().any(|name| name == host) {
+        names.push(host.to_string());
+    }
+    let mut params = rcgen::CertificateParams::new(names).map_err(failed)?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "token-server, self-signed");
+    let today = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() / 86_400;
+    let date = |days: u64| {
+        let (year, month, day) = calendar::civil_date(days);
+        // rcgen takes years up to 9999 (and panics past them).
+        if year > 9999 {
+            return Err(format!(
+                "--tls-self-signed: the clock says the year is {year}"
+            ));
+        }
+        Ok(rcgen::date_time_ymd(year as i32, month as u8, day as u8))
+    };
+    params.not_before = date(today.saturating_sub(1))?;
+    params.not_after = date(today + 365)?;
+    let key = rcgen::KeyPair::generate().map_err(failed)?;
+    let certificate = params.self_signed(&key).map_err(failed)?;
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    Ok((certificate, key))
+}
+
+/// Writes the certificate to `path`, but never over a file that is anything
+/// else than a certificate (a typo must not cost a file).
+fn write_certificate(path: &Path, certificate: &rcgen::Certificate) -> Result<(), String> {
+    let shown = path.display();
+    if let Ok(existing) = fs::read(path)
+        && !(existing.starts_with(b"-----BEGIN CERTIFICATE-----")
+            && CertificateDer::pem_slice_iter(&existing).all(|item| item.is_ok()))
+    {
+        return Err(format!(
+            "--tls-self-signed {shown}: the file exists and is not a certificate; not overwritten"
+        ));
+    }
+    fs::write(path, certificate.pem())
+        .map_err(|error| format!("--tls-self-signed {shown}: cannot write it: {error}"))
+}
+
+/// `AB:CD:...`, as `openssl x509 -fingerprint -sha256` writes it.
+pub fn sha256_fingerprint(der: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, der);
+    let hex: Vec<String> = digest
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02X}"))
+        .collect();
+    hex.join(":")
+}
+
+/// A warning when the certificate is expired or not valid yet at `now`.
+fn validity_warning(path: &Path, der: &[u8], now: SystemTime) -> Option<String> {
+    let (not_before, not_after) = validity(der)?;
+    let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs() as i64;
+    let day = |seconds: i64| {
+        let (year, month, day) = calendar::civil_date(seconds.max(0) as u64 / 86_400);
+        format!("{year:04}-{month:02}-{day:02}")
+    };
+    let shown = path.display();
+    if now > not_after {
+        Some(format!(
+            "the certificate in {shown} expired on {}: clients will refuse it",
+            day(not_after)
+        ))
+    } else if now < not_before {
+        Some(format!(
+            "the certificate in {shown} is not valid before {}: clients will refuse it",
+            day(not_before)
+        ))
+    } else {
+        None
+    }
+}
+
+/// A certificate's validity, (notBefore, notAfter) in Unix seconds, read from
+/// its DER (RFC 5280 4.1): Certificate, then tbsCertificate, then the
+/// optional version, serialNumber, signature, issuer, and validity. `None`
+/// for anything else; a few lines of DER here, rather than an X.509 parser
+/// for two dates.
+pub fn validity(der: &[u8]) -> Option<(i64, i64)> {
+    const SEQUENCE: u8 = 0x30;
+    let (_, certificate, _) = der_item(der, SEQUENCE)?;
+    let (_, mut tbs, _) = der_item(certificate, SEQUENCE)?;
+    if tbs.first() == Some(&0xa0) {
+        tbs = der_any(tbs)?.2;
+    }
+    for _ in ["serialNumber", "signature", "issuer"] {
+        tbs = der_any(tbs)?.2;
+    }
+    let (_, validity, _) = der_item(tbs, SEQUENCE)?;
+    let (not_before_tag, not_before, rest) = der_any(validity)?;
+    let (not_after_tag, not_after, _) = der_any(rest)?;
+    Some((
+        der_time(not_before_tag, not_before)?,
+        der_time(not_after_tag, not_after)?,
+    ))
+}
+
+/// The item at the start of `bytes` if its tag is `tag`: (tag, contents, rest).
+fn der_item(bytes: &[u8], tag: u8) -> Option<(u8, &[u8], &[u8])> {
+    der_any(bytes).filter(|(found, ..)| *found == tag)
+}
+
+/// The item at the start of `bytes`: (tag, contents, what follows it).
+fn der_any(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = bytes.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (length, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let count = usize::from(first & 0x7f);
+        if count == 0 || count > 4 || rest.len() < count {
+            return None;
+        }
+        let length = rest[..count]
+            .iter()
+            .fold(0usize, |length, &byte| length << 8 | usize::from(byte));
+        (length, &rest[count..])
+    };
+    (rest.len() >= length).then(|| (tag, &rest[..length], &rest[length..]))
+}
+
+/// UTCTime (`YYMMDDHHMMSSZ`, years 1950-2049) or GeneralizedTime
+/// (`YYYYMMDDHHMMSSZ`), in Unix seconds.
+fn der_time(tag: u8, text: &[u8]) -> Option<i64> {
+    let digits = |part: &[u8]| -> Option<i64> {
+        part.iter().try_fold(0i64, |number, &byte| {
+            byte.is_ascii_digit()
+                .then(|| number * 10 + i64::from(byte - b'0'))
+        })
+    };
+    let (year, rest) = match (tag, text.len()) {
+        (0x17, 13) => {
+            let short = digits(&text[..2])?;
+            (
+                if short >= 50 {
+                    1900 + short
+                } else {
+                    2000 + short
+                },
+                &text[2..],
+            )
+        }
+        (0x18, 15) => (digits(&text[..4])?, &text[4..]),
+        _ => return None,
+    };
+    if rest.last() != Some(&b'Z') {
+        return None;
+    }
+    let field = |at: usize| digits(&rest[at..at + 2]);
+    let (month, day, hour, minute, second) =
+        (field(0)?, field(2)?, field(4)?, field(6)?, field(8)?);
+    let days = calendar::days_since_1970(year, month, day);
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn certificate_valid(from: (i32, u8, u8), to: (i32, u8, u8)) -> Vec<u8> {
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(from.0, from.1, from.2);
+        params.not_after = rcgen::date_time_ymd(to.0, to.1, to.2);
+        let key = rcgen::KeyPair::generate().unwrap();
+        params.self_signed(&key).unwrap().der().to_vec()
+    }
+
+    #[test]
+    fn validity_of_utc_and_generalized_times() {
+        // rcgen writes UTCTime for years before 2050, GeneralizedTime after.
+        let der = certificate_valid((2026, 11, 30), (2027, 12, 1));
+        let days = |y, m, d| calendar::days_since_1970(y, m, d) * 86_400;
+        assert_eq!(
+            validity(&der),
+            Some((days(2026, 11, 30), days(2027, 12, 1)))
+        );
+        let der = certificate_valid((1975, 1, 1), (4096, 1, 1));
+        assert_eq!(validity(&der), Some((days(1975, 1, 1), days(4096, 1, 1))));
+    }
+
+    #[test]
+    fn validity_of_anything_else_is_none() {
+        assert_eq!(validity(b""), None);
+        assert_eq!(validity(b"\x30\x82\xff\xff"), None);
+        assert_eq!(validity(b"\x30\x03\x02\x01\x00"), None);
+        let der = certificate_valid((2026, 1, 1), (2027, 1, 1));
+        assert_eq!(validity(&der[..der.len() / 2]), None);
+    }
+
+    #[test]
+    fn a_warning_for_an_expired_certificate_and_one_not_yet_valid() {
+        let der = certificate_valid((2020, 1, 1), (2021, 1, 1));
+        let now = UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+        let path = Path::new("cert.pem");
+        assert_eq!(
+            validity_warning(path, &der, now).as_deref(),
+            Some("the certificate in cert.pem expired on 2021-01-01: clients will refuse it")
+        );
+        let der = certificate_valid((2030, 1, 1), (2031, 1, 1));
+        assert_eq!(
+            validity_warning(path, &der, now).as_deref(),
+            Some(
+                "the certificate in cert.pem is not valid before 2030-01-01: clients will refuse it"
+            )
+        );
+        let der = certificate_valid((2020, 1, 1), (2031, 1, 1));
+        assert_eq!(validity_warning(path, &der, now), None);
+    }
+
+    #[test]
+    fn a_fingerprint_as_openssl_writes_it() {
+        // `printf abc | sha256sum`
+        assert_eq!(
+            sha256_fingerprint(b"abc"),
+            "BA:78:16:BF:8F:01:CF:EA:41:41:40:DE:5D:AE:22:23:B0:03:61:A3:96:17:7A:9C:B4:10:FF:61:F2:00:15:AD"
+        );
+    }
+}

@@ -1,0 +1,250 @@
+//! token-server fork: one connection as its thread sees it: the socket,
+//! through TLS or not, the bytes read from it but not used yet (the rest of a
+//! head, pipelined requests), and the deadlines every read and write keep.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::{Duration, Instant};
+
+use rustls::ServerConnection;
+
+use crate::body::Source;
+use crate::refusal::ReadError;
+
+/// How much is read from the socket at a time.
+const READ_SIZE: usize = 4096;
+/// After its last answer, how long a connection may take to close from its
+/// end, and how much it may still send meanwhile (see `close_gracefully`).
+const LINGER: Duration = Duration::from_secs(1);
+const LINGER_BYTES: usize = 256 * 1024;
+/// How long a TLS `close_notify` may take to go out when the connection ends.
+const CLOSE_NOTIFY_LIMIT: Duration = Duration::from_millis(200);
+
+pub(crate) struct Connection<'a> {
+    pub(crate) socket: &'a TcpStream,
+    /// The TLS session, once TLS has started on this connection.
+    pub(crate) tls: Option<Box<ServerConnection>>,
+    /// Zeroed once and reused: `buffer[start..end]` is read and not used yet.
+    buffer: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// Reused for every answer.
+    pub(crate) out: Vec<u8>,
+    idle_timeout: Duration,
+    /// The current request's deadline; `None` between requests, when the idle
+    /// timeout applies.
+    pub(crate) deadline: Option<Instant>,
+    /// The timeouts the socket has now, to set them only when they change.
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+}
+
+impl<'a> Connection<'a> {
+    pub(crate) fn new(socket: &'a TcpStream, idle_timeout: Duration) -> Connection<'a> {
+        Connection {
+            socket,
+            tls: None,
+            buffer: vec![0; READ_SIZE],
+            start: 0,
+            end: 0,
+            out: Vec::new(),
+            idle_timeout,
+            deadline: None,
+            read_timeout: None,
+            write_timeout: None,
+        }
+    }
+
+    /// True once the next request's first byte is here (maybe it already
+    /// is: pipelined), false when the client closed or sent nothing for the
+    /// idle timeout.
+    pub(crate) fn wait_for_next_request(&mut self) -> bool {
+        self.deadline = None;
+        !self.buffered().is_empty() || matches!(self.fill(), Ok(read) if read > 0)
+    }
+
+    /// Sets the socket's read timeout to what is left before `deadline`;
+    /// `Err(TimedOut)` when nothing is.
+    pub(crate) fn read_until(&mut self, deadline: Instant) -> Result<(), ReadError> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ReadError::TimedOut);
+        }
+        self.set_read_timeout(left).map_err(|_| ReadError::Closed)
+    }
+
+    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        if self.read_timeout != Some(timeout) {
+            self.socket.set_read_timeout(Some(timeout))?;
+            self.read_timeout = Some(timeout);
+        }
+        Ok(())
+    }
+
+    /// Writes all of `bytes` (through TLS, if it is on) within the idle
+    /// timeout, however the client reads: `Err` if it did not take them in
+    /// time (or has gone).
+    pub(crate) fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.write_within(bytes, self.idle_timeout)
+    }
+
+    /// Writes all of `bytes` within `limit`.
+    fn write_within(&mut self, bytes: &[u8], limit: Duration) -> io::Result<()> {
+        // Each write may wait the whole limit; after one that could not
+        // write everything, the rest must go before the deadline, so that a
+        // client that reads a little now and then cannot hold this thread
+        // for longer. (A socket timeout limits each write, not the answer.)
+        let deadline = Instant::now() + limit;
+        self.set_write_timeout(limit)?;
+        let mut rest = bytes;
+        let mut socket = self.socket;
+        loop {
+            let written = match &mut self.tls {
+                None => socket.write(rest),
+                Some(tls) => {
+                    // rustls takes what its buffer has room for, and the
+                    // socket takes the records it made.
+                    let taken = tls.writer().write(rest)?;
+                    rest = &rest[taken..];
+                    if !tls.wants_write() {
+                        Ok(0)
+                    } else {
+                        tls.write_tls(&mut socket)
+                    }
+                }
+            };
+            match written {
+                Ok(0) if self.tls.is_none() => return Err(ErrorKind::WriteZero.into()),
+                Ok(written) if self.tls.is_none() => rest = &rest[written..],
+                Ok(_) => {}
+                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
+                Err(error) if error.kind() == ErrorKind::WouldBlock => {}
+                Err(error) => return Err(error),
+            }
+            let tls_waiting = self.tls.as_ref().is_some_and(|tls| tls.wants_write());
+            if rest.is_empty() && !tls_waiting {
+                return Ok(());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(ErrorKind::TimedOut.into());
+            }
+            self.set_write_timeout(left)?;
+        }
+    }
+
+    /// Sets the socket's write timeout to what is left before `deadline`.
+    pub(crate) fn write_until(&mut self, deadline: Instant) -> io::Result<()> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ErrorKind::TimedOut.into());
+        }
+        self.set_write_timeout(left)
+    }
+
+    fn set_write_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        if self.write_timeout != Some(timeout) {
+            self.socket.set_write_timeout(Some(timeout))?;
+            self.write_timeout = Some(timeout);
+        }
+        Ok(())
+    }
+
+    /// Ends the connection after its last answer. Over TLS, `close_notify`
+    /// goes first. Then the sending side is closed (the client reads the
+    /// answer, then the end); what the client still sends (an unread body,
+    /// pipelined requests) is read and dropped, for a moment, before the
+    /// socket is closed: closing a socket with unread bytes sends a reset,
+    /// which can destroy the answer before the client has read it. None of
+    /// those bytes is ever read as a request.
+    pub(crate) fn close_gracefully(&mut self) {
+        self.send_close_notify();
+        let _ = self.socket.shutdown(Shutdown::Write);
+        let deadline = Instant::now() + LINGER;
+        let mut dropped = 0;
+        let mut reader = self.socket;
+        while dropped < LINGER_BYTES {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.socket.set_read_timeout(Some(left)).is_err() {
+                return;
+            }
+            match reader.read(&mut self.buffer) {
+                Ok(0) => return,
+                Ok(read) => dropped += read,
+                Err(error) if error.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Ends a connection with no answer due (idle, or its client gone):
+    /// over TLS, with `close_notify`, so that the client knows nothing was
+    /// cut short.
+    pub(crate) fn close_quietly(&mut self) {
+        self.send_close_notify();
+    }
+
+    fn send_close_notify(&mut self) {
+        let Some(tls) = &mut self.tls else {
+            return;
+        };
+        tls.send_close_notify();
+        let _ = self.write_within(b"", CLOSE_NOTIFY_LIMIT);
+    }
+}
+
+impl Source for Connection<'_> {
+    fn buffered(&self) -> &[u8] {
+        &self.buffer[self.start..self.end]
+    }
+
+    fn consume(&mut self, count: usize) {
+        self.start = (self.start + count).min(self.end);
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    fn fill(&mut self) -> Result<usize, ReadError> {
+        match self.deadline {
+            None => {
+                let idle = self.idle_timeout;
+                self.set_read_timeout(idle).map_err(|_| ReadError::Closed)?;
+            }
+            Some(deadline) => self.read_until(deadline)?,
+        }
+        // Room for READ_SIZE more bytes: the unused ones move to the front,
+        // and the buffer grows only when a head or chunk line needs it.
+        if self.start > 0 {
+            self.buffer.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buffer.len() - self.end < READ_SIZE {
+            self.buffer.resize(self.end + READ_SIZE, 0);
+        }
+        let mut socket = self.socket;
+        let room = &mut self.buffer[self.end..];
+        let result = loop {
+            let read = match &mut self.tls {
+                None => socket.read(room),
+                Some(tls) => rustls::Stream::new(tls.as_mut(), &mut socket).read(room),
+            };
+            match read {
+                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
+                result => break result,
+            }
+        };
+        match result {
+            Ok(read) => {
+                self.end += read;
+                Ok(read)
+            }
+            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                Err(ReadError::TimedOut)
+            }
+            Err(_) => Err(ReadError::Closed),
+        }
+    }
+}
