@@ -7,6 +7,7 @@ use tiny_http::{BodyTooLarge, Method, Request};
 use crate::answer::Answer;
 use crate::auth::{self, CredentialsInput, TokenInput};
 use crate::cli::{self, Config};
+use crate::tls::CertificateSource;
 use crate::users::{TokenProblem, Users};
 
 /// The largest request body read, in bytes. `server::listen` gives it to
@@ -30,6 +31,12 @@ pub struct App {
     /// What the usage page puts after `curl -u`: the real default credentials,
     /// or `NAME:PASSWORD` when users were given on the command line.
     pub example_credentials: String,
+    /// `http`, or `https` with a `--tls-` option.
+    pub scheme: &'static str,
+    /// How the usage page's curl lines start: `curl`, or `curl --cacert FILE`
+    /// for a self-signed certificate (a certificate from a real CA needs
+    /// nothing).
+    pub curl: String,
 }
 
 impl App {
@@ -41,10 +48,19 @@ impl App {
         } else {
             "NAME:PASSWORD".to_string()
         };
+        let (scheme, curl) = match &config.tls {
+            None => ("http", "curl".to_string()),
+            Some(CertificateSource::Files { .. }) => ("https", "curl".to_string()),
+            Some(CertificateSource::SelfSigned(path)) => {
+                ("https", format!("curl --cacert {}", path.display()))
+            }
+        };
         App {
             users: Users::new(config.users.clone(), f64::from(config.ttl_seconds)),
             address,
             example_credentials,
+            scheme,
+            curl,
         }
     }
 }
@@ -208,13 +224,14 @@ fn form_of(request: &Request) -> Result<&[u8], Answer> {
 fn usage(request: &Request, app: &mut App, _now: f64) -> Answer {
     // Behind `--host 0.0.0.0` the listening address is no address a client can
     // use; the Host header says which one this client did use.
+    let scheme = app.scheme;
     let base = match request.header("Host") {
         Some(host) if app.address.ip().is_unspecified() && !host.is_empty() => {
-            format!("http://{host}")
+            format!("{scheme}://{host}")
         }
-        _ => format!("http://{}", app.address),
+        _ => format!("{scheme}://{}", app.address),
     };
-    let credentials = &app.example_credentials;
+    let (credentials, curl) = (&app.example_credentials, &app.curl);
     let text = format!(
         "token-server: hands out login tokens and checks them.
 
@@ -226,9 +243,9 @@ fn usage(request: &Request, app: &mut App, _now: f64) -> Answer {
 Every route takes GET, HEAD and POST. A token may also come as `Authorization: Bearer TOKEN`.
 Try it (-f: a refused login fails the command instead of setting TOKEN to `error`):
 
-  TOKEN=$(curl -sf -u {credentials} {base}/login)
-  curl -s \"{base}/test?token=$TOKEN\"
-  curl -s \"{base}/logout?token=$TOKEN\"
+  TOKEN=$({curl} -sf -u {credentials} {base}/login)
+  {curl} -s \"{base}/test?token=$TOKEN\"
+  {curl} -s \"{base}/logout?token=$TOKEN\"
 "
     );
     // The one page written for people rather than for `$(...)`: it ends with a

@@ -126,7 +126,7 @@ fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
 fn pem_problem(error: &pem::Error) -> String {
     match error {
         pem::Error::MissingSectionEnd { end_marker } => format!(
-            "not PEM: a section has no end line ({})",
+            "not PEM: a section has no end line (-----END {}-----)",
             String::from_utf8_lossy(end_marker)
         ),
         pem::Error::IllegalSectionStart { .. } => "not PEM: a bad BEGIN line".to_string(),

@@ -1,9 +1,11 @@
 //! The command line of the real binary: banner, exit statuses, error lines.
 
 use std::net::TcpListener;
+use std::path::Path;
 use std::process::{Command, Output};
 
 use testkit::server::Running;
+use testkit::tls::{TempDir, certificate_for, key_file};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_token-server");
 
@@ -114,4 +116,152 @@ fn help_and_version_exit_0() {
         String::from_utf8_lossy(&version.stdout),
         format!("token-server {}\n", env!("CARGO_PKG_VERSION"))
     );
+}
+
+/// A file given to `--tls-...` that will not do: one line naming the file and
+/// the problem, exit status 2, nothing on stdout.
+fn assert_bad_file(args: &[&str], expected: &str) {
+    let output = run(&[&["--port", "0"], args].concat());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    assert_eq!(stderr.trim_end(), expected, "{args:?}");
+    assert!(output.stdout.is_empty(), "{args:?}");
+}
+
+fn path(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn each_tls_file_that_will_not_do_is_one_line_and_exit_2() {
+    let dir = TempDir::new();
+    let cert = dir.join("cert.pem");
+    std::fs::write(
+        &cert,
+        certificate_for(
+            &key_file("ec-pkcs8.pem"),
+            &["127.0.0.1"],
+            (2026, 1, 1),
+            (2040, 1, 1),
+        ),
+    )
+    .unwrap();
+    let key = key_file("ec-pkcs8.pem");
+    let other_key = key_file("rsa-pkcs8.pem");
+    let missing = dir.join("missing.pem");
+    let not_pem = dir.join("notes.txt");
+    std::fs::write(&not_pem, "just some words\n").unwrap();
+    let unwritable = dir.join("no/such/folder/cert.pem");
+    let broken = dir.join("broken.pem");
+    std::fs::write(&broken, "-----BEGIN CERTIFICATE-----\nMIIB\n").unwrap();
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["--tls-cert", path(&missing), "--tls-key", path(&key)],
+            format!(
+                "token-server: --tls-cert {}: cannot read it: No such file or directory (os error 2)",
+                missing.display()
+            ),
+        ),
+        (
+            vec!["--tls-cert", path(&cert), "--tls-key", path(&missing)],
+            format!(
+                "token-server: --tls-key {}: cannot read it: No such file or directory (os error 2)",
+                missing.display()
+            ),
+        ),
+        (
+            vec!["--tls-cert", path(&key), "--tls-key", path(&key)],
+            format!(
+                "token-server: --tls-cert {}: no certificate in it (a PEM \"CERTIFICATE\" section)",
+                key.display()
+            ),
+        ),
+        (
+            vec!["--tls-cert", path(&not_pem), "--tls-key", path(&key)],
+            format!(
+                "token-server: --tls-cert {}: no certificate in it (a PEM \"CERTIFICATE\" section)",
+                not_pem.display()
+            ),
+        ),
+        (
+            vec!["--tls-cert", path(&broken), "--tls-key", path(&key)],
+            format!(
+                "token-server: --tls-cert {}: not PEM: a section has no end line (-----END CERTIFICATE-----)",
+                broken.display()
+            ),
+        ),
+        (
+            vec!["--tls-cert", path(&cert), "--tls-key", path(&cert)],
+            format!(
+                "token-server: --tls-key {}: no private key in it (PKCS#8, PKCS#1 or SEC1 PEM; an encrypted key must be decrypted first)",
+                cert.display()
+            ),
+        ),
+        (
+            vec!["--tls-cert", path(&cert), "--tls-key", path(&other_key)],
+            format!(
+                "token-server: --tls-key {}: the key does not match the certificate in {}",
+                other_key.display(),
+                cert.display()
+            ),
+        ),
+        (
+            vec!["--tls-cert", path(&dir.path), "--tls-key", path(&key)],
+            format!(
+                "token-server: --tls-cert {}: cannot read it: Is a directory (os error 21)",
+                dir.path.display()
+            ),
+        ),
+        (
+            vec!["--tls-self-signed", path(&not_pem)],
+            format!(
+                "token-server: --tls-self-signed {}: the file exists and is not a certificate; not overwritten",
+                not_pem.display()
+            ),
+        ),
+        (
+            vec!["--tls-self-signed", path(&unwritable)],
+            format!(
+                "token-server: --tls-self-signed {}: cannot write it: No such file or directory (os error 2)",
+                unwritable.display()
+            ),
+        ),
+    ];
+    for (args, expected) in cases {
+        assert_bad_file(&args, &expected);
+    }
+    // Nothing was overwritten.
+    assert_eq!(
+        std::fs::read_to_string(&not_pem).unwrap(),
+        "just some words\n"
+    );
+}
+
+#[test]
+fn tls_options_that_do_not_go_together_are_bad_arguments() {
+    for args in [
+        &["--tls-cert", "c.pem"][..],
+        &["--tls-key", "k.pem"],
+        &[
+            "--tls-self-signed",
+            "a.pem",
+            "--tls-cert",
+            "c.pem",
+            "--tls-key",
+            "k.pem",
+        ],
+    ] {
+        let output = run(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr
+                .lines()
+                .nth(1)
+                .unwrap_or("")
+                .starts_with("usage: token-server"),
+            "{stderr}"
+        );
+    }
 }

@@ -163,6 +163,28 @@ mod usage_page {
     }
 
     #[test]
+    fn says_https_and_which_certificate_to_trust() {
+        let config = Config {
+            tls: Some(CertificateSource::SelfSigned("cert.pem".into())),
+            ..Config::default()
+        };
+        let mut app = App::new(&config, "127.0.0.1:5000".parse().unwrap());
+        let reply = call(&mut app, get("/"));
+        assert!(
+            reply.body.contains(
+                "TOKEN=$(curl --cacert cert.pem -sf -u magigo:123456 https://127.0.0.1:5000/login)"
+            ),
+            "{}",
+            reply.body
+        );
+        assert!(
+            reply
+                .body
+                .contains("curl --cacert cert.pem -s \"https://127.0.0.1:5000/test?token=$TOKEN\"")
+        );
+    }
+
+    #[test]
     fn names_no_password_when_users_were_given() {
         let config = Config {
             users: vec![("ann".into(), "secret".into())],

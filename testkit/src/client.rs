@@ -144,9 +144,20 @@ impl Connection {
     }
 
     /// Connects over `transport` (the TLS handshake happens at the first send
-    /// or read).
+    /// or read); over TLS, the certificate must be for the address's IP.
     pub fn open_over(
         address: impl ToSocketAddrs,
+        timeout: Duration,
+        transport: &Transport,
+    ) -> io::Result<Connection> {
+        Connection::open_named(address, None, timeout, transport)
+    }
+
+    /// As [`Connection::open_over`]; over TLS, the certificate must be for
+    /// `name` (`localhost`, say) when there is one.
+    pub fn open_named(
+        address: impl ToSocketAddrs,
+        name: Option<&str>,
         timeout: Duration,
         transport: &Transport,
     ) -> io::Result<Connection> {
@@ -157,7 +168,8 @@ impl Connection {
         let socket = TcpStream::connect_timeout(&address, timeout)?;
         socket.set_nodelay(true)?;
         socket.set_read_timeout(Some(timeout))?;
-        let stream = Stream::new(socket, &address.ip().to_string(), transport)?;
+        let ip = address.ip().to_string();
+        let stream = Stream::new(socket, name.unwrap_or(&ip), transport)?;
         Ok(Connection {
             reader: BufReader::new(stream),
         })

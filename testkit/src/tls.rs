@@ -63,9 +63,9 @@ pub enum Stream {
 }
 
 impl Stream {
-    /// Over `transport`, on `socket` (connected to `host`, an IP address or a
-    /// name the certificate is for). The handshake happens at the first read
-    /// or write.
+    /// Over `transport`, on `socket`; `host` (an IP address or a name) is what
+    /// the certificate must be for. The handshake happens at the first read or
+    /// write.
     pub fn new(socket: TcpStream, host: &str, transport: &Transport) -> io::Result<Stream> {
         match transport {
             Transport::Plain => Ok(Stream::Plain(socket)),
@@ -163,4 +163,66 @@ pub fn client_hello() -> Vec<u8> {
         }
     }
     hello
+}
+
+/// A test key of `keys/` (see its README): `rsa-pkcs1.pem`, `ec-sec1.pem`...
+pub fn key_file(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("keys")
+        .join(name)
+}
+
+/// A PEM certificate for the key of the PKCS#8 PEM file `key`, for `names`,
+/// valid from `from` to `to` (year, month, day), signed by itself.
+pub fn certificate_for(
+    key: &Path,
+    names: &[&str],
+    from: (i32, u8, u8),
+    to: (i32, u8, u8),
+) -> String {
+    let pem = std::fs::read_to_string(key).expect("a test key");
+    let key = rcgen::KeyPair::from_pem(&pem).expect("a PKCS#8 key");
+    let names: Vec<String> = names.iter().map(|name| name.to_string()).collect();
+    let mut params = rcgen::CertificateParams::new(names).expect("valid names");
+    params.not_before = rcgen::date_time_ymd(from.0, from.1, from.2);
+    params.not_after = rcgen::date_time_ymd(to.0, to.1, to.2);
+    params.self_signed(&key).expect("a certificate").pem()
+}
+
+/// A folder of its own under the system's temporary folder, removed with
+/// everything in it when dropped.
+pub struct TempDir {
+    pub path: std::path::PathBuf,
+}
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "token-server-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        let path = std::env::temp_dir().join(name);
+        std::fs::create_dir_all(&path).expect("a temporary folder");
+        TempDir { path }
+    }
+
+    /// `name` in this folder.
+    pub fn join(&self, name: &str) -> std::path::PathBuf {
+        self.path.join(name)
+    }
+}
+
+impl Default for TempDir {
+    fn default() -> TempDir {
+        TempDir::new()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
 }
