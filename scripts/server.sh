@@ -1,14 +1,16 @@
 # Sourced by the scripts here: starts a server on a free port and stops it.
 #
 #   start_server NAME COMMAND...   starts COMMAND (which prints
-#                                  `listening on http://HOST:PORT` first) and sets
-#                                  server_pid and server_address (HOST:PORT)
+#                                  `listening on http://HOST:PORT` first, or
+#                                  https) and sets server_pid, server_address
+#                                  (HOST:PORT) and server_scheme (http, https)
 #   stop_server                    stops it, by its PID
 #
 # Only the one process started here is ever stopped.
 
 server_pid=""
 server_address=""
+server_scheme=""
 server_dir=$(mktemp -d)
 
 start_server() {
@@ -19,8 +21,11 @@ start_server() {
   server_address=""
   local _
   for _ in $(seq 100); do
-    server_address=$(sed -n 's|^listening on http://||p' "$server_dir/$name.stdout")
-    [ -n "$server_address" ] && return 0
+    server_address=$(sed -n 's|^listening on https\{0,1\}://||p' "$server_dir/$name.stdout" | head -n 1)
+    if [ -n "$server_address" ]; then
+      server_scheme=$(sed -n 's|^listening on \(https\{0,1\}\)://.*|\1|p' "$server_dir/$name.stdout" | head -n 1)
+      return 0
+    fi
     sleep 0.1
   done
   echo "$name did not start:" >&2
