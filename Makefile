@@ -7,7 +7,10 @@
 HOST ?=
 PORT ?=
 ARGS ?=
-SERVER := target/release/token-server
+# Where Cargo puts the binaries: $CARGO_TARGET_DIR, a Cargo config's
+# build.target-dir, or ./target (scripts/target-dir.sh asks cargo metadata).
+TARGET_DIR := $(shell bash scripts/target-dir.sh)
+SERVER := $(TARGET_DIR)/release/token-server
 
 # The fork's own test files (the others in vendor/tiny_http/tests are
 # upstream's, linted by rustfmt only, to keep them close to upstream's).
@@ -22,7 +25,7 @@ help:
 	@echo "make lint    rustfmt and clippy, as CI runs them"
 	@echo "make demo    the tutorial's client steps (curl, then examples/client.rs) against a server it starts"
 	@echo "make soak    32 keep-alive clients of mixed requests for 30 s, every answer checked"
-	@echo "make bench   token-server against a bare server on stock tiny_http, memory, connections, cold start (~7 min)"
+	@echo "make bench   token-server against nginx and a bare tiny_http server, HTTP and HTTPS, memory, cold start (~12 min)"
 	@echo "make help    this list (also plain \`make\`)"
 
 run: build
@@ -54,4 +57,5 @@ soak: tools
 	bash scripts/soak.sh
 
 bench: tools
+	bash scripts/install-packages.sh nginx-light
 	bash scripts/bench.sh

@@ -25,8 +25,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
-const USAGE: &str =
-    "usage: client URL [NAME:PASSWORD] [--cacert FILE]   (default magigo:123456)";
+const USAGE: &str = "usage: client URL [NAME:PASSWORD] [--cacert FILE]   (default magigo:123456)";
 
 fn main() -> ExitCode {
     let mut positional = Vec::new();

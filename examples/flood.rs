@@ -1,10 +1,11 @@
 //! Floods a token-server with connections, closes them, and reports whether and
 //! how soon it answers again, and whether a token issued before survived:
 //!
-//!     cargo run --release --example flood -- --address 127.0.0.1:5000 [--connections 600] [--keep-open SECONDS]
+//!     cargo run --release --example flood -- --address 127.0.0.1:5000 [--connections 600] [--keep-open SECONDS] [--cacert FILE]
 //!
 //! `--keep-open` keeps the connections open, idle, that long after their
-//! answers (for `make bench` to measure what they cost the server). The server
+//! answers (for `make bench` to measure what they cost the server);
+//! `--cacert FILE` speaks HTTPS, trusting the certificate in FILE. The server
 //! must have the default user (magigo:123456). Loopback only; it stops by
 //! itself. Exits 1 when the server did not answer within 2 s after
 //! the flood, or the token was lost; 2 on bad arguments.
@@ -12,16 +13,19 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use testkit::client::{self, send_raw};
+use testkit::client::{self, send_raw_bytes_over};
 use testkit::data::MAGIGO_BASIC;
 use testkit::flood;
+use testkit::tls::Transport;
 
-const USAGE: &str = "usage: flood --address HOST:PORT [--connections N] [--keep-open SECONDS]";
+const USAGE: &str =
+    "usage: flood --address HOST:PORT [--connections N] [--keep-open SECONDS] [--cacert FILE]";
 
 fn main() -> ExitCode {
     let mut address = None;
     let mut connections: usize = 600;
     let mut keep_open = Duration::ZERO;
+    let mut transport = Transport::Plain;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let Some(value) = args.next() else {
@@ -37,6 +41,10 @@ fn main() -> ExitCode {
                     ));
                 }
             },
+            "--cacert" => match Transport::trusting_file(std::path::Path::new(&value)) {
+                Ok(tls) => transport = tls,
+                Err(error) => return usage_error(&format!("--cacert {value}: {error}")),
+            },
             "--keep-open" => match value.parse() {
                 Ok(seconds) => keep_open = Duration::from_secs(seconds),
                 _ => return usage_error(&format!("--keep-open: '{value}' is not whole seconds")),
@@ -50,20 +58,25 @@ fn main() -> ExitCode {
 
     let authorization = format!("Authorization: {MAGIGO_BASIC}");
     let login = client::request("GET", "/login", &[&authorization, "Connection: close"], "");
-    let login = send_raw(&address, login.as_bytes());
+    let login = client::parse_reply(&send_raw_bytes_over(&address, &transport, login.as_bytes()));
     if login.status != 200 {
         eprintln!("flood: could not log in as magigo at {address} before the flood");
         return ExitCode::FAILURE;
     }
     let token = login.body;
 
-    let report =
-        flood::flood_and_keep_open(&address, connections, Duration::from_secs(1), keep_open);
+    let report = flood::flood_and_keep_open(
+        &address,
+        &transport,
+        connections,
+        Duration::from_secs(1),
+        keep_open,
+    );
     println!(
         "flood: {} of {connections} connections opened, {} answered while all were open",
         report.opened, report.answered
     );
-    let recovery = flood::time_to_answer(&address, Duration::from_secs(10));
+    let recovery = flood::time_to_answer_over(&address, &transport, Duration::from_secs(10));
     let recovery_ms = recovery.map(|time| format!("{:.1}", time.as_secs_f64() * 1000.0));
     match &recovery_ms {
         Some(ms) => println!("after closing them all: a new client answered in {ms}ms"),
@@ -75,7 +88,7 @@ fn main() -> ExitCode {
         &["Connection: close"],
         "",
     );
-    let check = send_raw(&address, check.as_bytes());
+    let check = client::parse_reply(&send_raw_bytes_over(&address, &transport, check.as_bytes()));
     let token_kept = check.status == 200 && check.body == "data";
     println!(
         "the token issued before the flood: {}",

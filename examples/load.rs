@@ -3,8 +3,9 @@
 //!
 //!     cargo run --release --example load -- --address 127.0.0.1:5000 \
 //!         [--clients 32] [--seconds 30] [--requests N] [--mix mixed|test|login] \
-//!         [--bursts 1] [--pid SERVER_PID] [--bare]
+//!         [--bursts 1] [--pid SERVER_PID] [--bare] [--cacert FILE] [--new-connections]
 //!     cargo run --release --example load -- --print-user-args 32
+//!     cargo run --release --example load -- --print-free-port
 //!
 //! Client i logs in as `load{i}` with password `pw{i}`, so that no client's
 //! login replaces another's token; `--print-user-args N` prints the matching
@@ -20,7 +21,13 @@
 //! clients), or at `--seconds`, whichever comes first.
 //!
 //! `--bare` is for a server that answers every request `200 data` (the bare
-//! tiny_http server of `examples/bare.rs`): every answer must then be that.
+//! tiny_http server of `examples/bare.rs`, or nginx with `return 200 "data"`):
+//! every answer must then be that.
+//!
+//! `--cacert FILE` speaks HTTPS, trusting the certificate in FILE.
+//! `--new-connections` sends each request on a connection of its own (with
+//! `Connection: close`), to measure new connections (and TLS handshakes) per
+//! second rather than requests on kept-alive ones.
 //!
 //! It prints a report, then one `RESULT key=value ...` line for scripts, and
 //! exits 1 when any answer was unexpected, a connection was dropped, or a client
@@ -36,6 +43,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use testkit::client::Connection;
 use testkit::process;
+use testkit::tls::Transport;
 
 struct Options {
     address: String,
@@ -47,6 +55,8 @@ struct Options {
     bursts: usize,
     pid: Option<u32>,
     bare: bool,
+    transport: Transport,
+    new_connections: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -69,6 +79,23 @@ struct ClientReport {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // For scripts that start a server that needs a port number (nginx): a
+    // port free now. (Another program could take it before the server does;
+    // on a bench machine, nothing does.)
+    if let [flag] = args.as_slice()
+        && flag == "--print-free-port"
+    {
+        return match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
+            Ok(address) => {
+                println!("{}", address.port());
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("load: no free port: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let [flag, count] = args.as_slice()
         && flag == "--print-user-args"
     {
@@ -87,7 +114,7 @@ fn main() -> ExitCode {
         Err(message) => {
             eprintln!("load: {message}");
             eprintln!(
-                "usage: load --address HOST:PORT [--clients N] [--seconds S] [--requests N] [--mix mixed|test|login] [--bursts N] [--pid PID] [--bare]"
+                "usage: load --address HOST:PORT [--clients N] [--seconds S] [--requests N] [--mix mixed|test|login] [--bursts N] [--pid PID] [--bare] [--cacert FILE] [--new-connections]"
             );
             return ExitCode::from(2);
         }
@@ -116,11 +143,17 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         bursts: 1,
         pid: None,
         bare: false,
+        transport: Transport::Plain,
+        new_connections: false,
     };
     let mut args = args.iter();
     while let Some(flag) = args.next() {
         if flag == "--bare" {
             options.bare = true;
+            continue;
+        }
+        if flag == "--new-connections" {
+            options.new_connections = true;
             continue;
         }
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
@@ -132,6 +165,10 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             "--requests" => options.requests = Some(value.parse().map_err(|_| bad())?),
             "--bursts" => options.bursts = value.parse().map_err(|_| bad())?,
             "--pid" => options.pid = Some(value.parse().map_err(|_| bad())?),
+            "--cacert" => {
+                options.transport = Transport::trusting_file(std::path::Path::new(value))
+                    .map_err(|error| format!("--cacert {value}: {error}"))?;
+            }
             "--mix" => {
                 options.mix = match value.as_str() {
                     "test" => Mix::Test,
@@ -163,6 +200,7 @@ fn run_burst(options: &Options) -> bool {
             let barrier = Arc::clone(&barrier);
             let address = options.address.clone();
             let (mix, bare) = (options.mix, options.bare);
+            let (transport, new_connections) = (options.transport.clone(), options.new_connections);
             // Client i sends its share: the first `total % clients` send one more.
             let limit = options.requests.map(|total| {
                 let clients = options.clients as u64;
@@ -174,6 +212,8 @@ fn run_burst(options: &Options) -> bool {
                     started: Instant::now(),
                     duration,
                     limit,
+                    transport,
+                    new_connections,
                 };
                 run_client(index, &address, mix, bare, &run)
             })
@@ -263,11 +303,15 @@ fn run_burst(options: &Options) -> bool {
     unexpected == 0 && dropped == 0 && unanswered == 0
 }
 
-/// When a client's run ends: at its deadline, or after `limit` answers.
+/// How a client runs, and when its run ends: at its deadline, or after
+/// `limit` answers.
 struct Run {
     started: Instant,
     duration: Duration,
     limit: Option<u64>,
+    transport: Transport,
+    /// Each request on a connection of its own.
+    new_connections: bool,
 }
 
 /// One client: its own keep-alive connection, requests back to back.
@@ -314,11 +358,16 @@ fn run_client(index: usize, address: &str, mix: Mix, bare: bool, run: &Run) -> C
         };
         step += 1;
         let expected = if bare { (200, "data") } else { expected };
+        let request = if run.new_connections {
+            request.replacen("\r\n\r\n", "\r\nConnection: close\r\n\r\n", 1)
+        } else {
+            request
+        };
 
         let sent_at = Instant::now();
         let stream = match connection.as_mut() {
             Some(stream) => stream,
-            None => match open(address, deadline) {
+            None => match open(address, deadline, &run.transport) {
                 Ok(stream) => connection.insert(stream),
                 Err(error) => {
                     report.dropped += 1;
@@ -330,7 +379,7 @@ fn run_client(index: usize, address: &str, mix: Mix, bare: bool, run: &Run) -> C
                 }
             },
         };
-        let answer = match exchange(stream, &request) {
+        let answer = match exchange(stream, &request, run.new_connections) {
             Ok(answer) => answer,
             Err(error) => {
                 connection = None;
@@ -346,6 +395,9 @@ fn run_client(index: usize, address: &str, mix: Mix, bare: bool, run: &Run) -> C
         };
         let latency = sent_at.elapsed();
         report.answers += 1;
+        if run.new_connections {
+            connection = None;
+        }
         // An answer that only came after the end of the run (when the other
         // clients had closed) does not count: that client was starved.
         if Instant::now() <= deadline {
@@ -389,16 +441,21 @@ fn get(target: &str, header: &str) -> String {
 
 /// Opens a keep-alive connection that waits for answers until a little after
 /// the end of the run: a client that is starved waits, and the report shows it.
-fn open(address: &str, deadline: Instant) -> std::io::Result<Connection> {
+fn open(address: &str, deadline: Instant, transport: &Transport) -> std::io::Result<Connection> {
     let wait = deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(2);
-    Connection::open(address, wait)
+    Connection::open_over(address, wait, transport)
 }
 
 /// Sends one request and reads its answer: (status, body). An answer after
-/// which the server closes the connection counts as a dropped connection.
-fn exchange(connection: &mut Connection, request: &str) -> std::io::Result<(u16, String)> {
+/// which the server closes the connection counts as a dropped connection,
+/// unless the request asked for that (`closing`).
+fn exchange(
+    connection: &mut Connection,
+    request: &str,
+    closing: bool,
+) -> std::io::Result<(u16, String)> {
     let reply = connection.exchange(request.as_bytes())?;
-    if reply.says_close() {
+    if reply.says_close() && !closing {
         return Err(std::io::Error::other("the server closed the connection"));
     }
     Ok((reply.status, reply.body))

@@ -1,26 +1,47 @@
 #!/usr/bin/env bash
-# make bench: token-server against a bare server (examples/bare.rs, the same
-# loop answering every request `data`), with the same load generator
-# (examples/load.rs), on this machine, in one run. The bare server runs on
-# stock tiny_http 0.12.0 ("bare", the reference) and on our fork ("fork").
-# Runs are interleaved (token-server with its log, token-server --quiet, bare,
-# fork; again; again), each on a fresh server, and the table gives every
-# round's ratios and the medians. Then memory after 1,000 and 1,000,000 logins,
-# and cold start.
+# make bench: token-server against references, with the same load generator
+# (examples/load.rs), on this machine, in one run:
 #
-# Loopback only; every run is bounded in time and stops by itself.
+#   bare, fork   examples/bare.rs, token-server's loop answering every request
+#                `data`, on stock tiny_http 0.12.0 and on our fork
+#   nginx        Debian's nginx-light, 2 workers, `return 200 "data"`, no
+#                access log (scripts/nginx.sh), over HTTP and over HTTPS with
+#                the same certificate as token-server
+#
+# Runs are interleaved (each variant once, then again...), each on a fresh
+# server, and each table gives every round's figures, their ratios, and the
+# medians. For token-server and bare, also the CPU time of the loop thread
+# (the main thread, from /proc/PID/task/PID/schedstat) per request. Then
+# memory after 1,000 and 1,000,000 logins, what an idle connection costs (plain
+# and TLS), and cold start.
+#
+# Loopback only; every run is bounded in time and stops by itself; every
+# server is started here and stopped by its PID.
 # BENCH_PAIRS (default 5) and BENCH_SECONDS (default 4) change the runs;
-# BENCH_BEFORE=DIR adds an earlier build's DIR/token-server to each round.
+# BENCH_BEFORE=DIR adds an earlier build's DIR/token-server to each round of
+# the HTTP scenarios (and of the HTTPS ones when it has --tls-cert).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/server.sh
+source scripts/nginx.sh
 
 pairs=${BENCH_PAIRS:-5}
 seconds=${BENCH_SECONDS:-4}
-server=target/release/token-server
-bare=target/release/examples/bare
-load=target/release/examples/load
+target=$(bash scripts/target-dir.sh)
+server=$target/release/token-server
+bare=$target/release/examples/bare
+load=$target/release/examples/load
 read -r -a users <<<"$("$load" --print-user-args 64)"
+
+# The certificate token-server and nginx both serve, for a test key.
+cert="$server_dir/bench-cert.pem"
+key=$PWD/testkit/keys/ec-pkcs8.pem
+"$target/release/examples/certificate" "$key" "$cert"
+tls_args=(--tls-cert "$cert" --tls-key "$key")
+before_tls=no
+if [ -n "${BENCH_BEFORE:-}" ] && "$BENCH_BEFORE/token-server" --help | grep -q -- --tls-cert; then
+  before_tls=yes
+fi
 
 # field NAME LINE: the value of NAME=... in a RESULT line.
 field() {
@@ -30,36 +51,7 @@ field() {
 # median FORMAT: the median of the numbers on stdin, printed with FORMAT.
 median() {
   sort -n | awk -v format="$1\n" '{ v[NR] = $1 }
-    END { printf format, (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-# The servers compared, in the order each round runs them. With
-# BENCH_BEFORE=DIR (a folder holding an earlier build's token-server), that
-# build runs too, with its log and with --quiet, so that one run compares
-# before and after.
-variants=(log quiet bare fork)
-if [ -n "${BENCH_BEFORE:-}" ]; then
-  variants+=(before-log before-quiet)
-fi
-
-# run VARIANT MIX CLIENTS: one run on a fresh server; prints its RESULT line.
-run() {
-  local variant=$1 mix=$2 clients=$3 result
-  case $variant in
-    log) start_server run "$server" --port 0 "${users[@]}" ;;
-    quiet) start_server run "$server" --port 0 --quiet "${users[@]}" ;;
-    bare) start_server run "$bare" ;;
-    fork) start_server run "$bare" --fork ;;
-    before-log) start_server run "$BENCH_BEFORE/token-server" --port 0 "${users[@]}" ;;
-    before-quiet) start_server run "$BENCH_BEFORE/token-server" --port 0 --quiet "${users[@]}" ;;
-  esac
-  local bare_flag=()
-  [[ $variant == bare || $variant == fork ]] && bare_flag=(--bare)
-  result=$("$load" --address "$server_address" --clients "$clients" --seconds "$seconds" \
-    --mix "$mix" "${bare_flag[@]}" | grep '^RESULT') || true
-  stop_server
-  rm -f "$server_dir/run.stderr" # the request log of a run can be large
-  echo "$result"
+    END { if (NR == 0) { printf "-\n"; exit } printf format, (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # ratio A B: A / B with three decimals (0 when B is missing).
@@ -67,34 +59,85 @@ ratio() {
   awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { printf "%.3f", b ? a / b : 0 }'
 }
 
-# The ratios each scenario's table shows: NAME=NUMERATOR/DENOMINATOR.
-ratios=(log/bare=log/bare quiet/bare=quiet/bare fork/bare=fork/bare)
-if [ -n "${BENCH_BEFORE:-}" ]; then
-  ratios+=(log/before=log/before-log quiet/before=quiet/before-quiet)
-fi
+# loop_ns PID: the CPU time the process's main thread (the request loop) has
+# used, in nanoseconds.
+loop_ns() {
+  cut -d ' ' -f 1 "/proc/$1/task/$1/schedstat" 2>/dev/null || echo 0
+}
+
+# start VARIANT: starts that server (sets server_pid, server_address).
+start() {
+  case $1 in
+    log) start_server run "$server" --port 0 "${users[@]}" ;;
+    quiet) start_server run "$server" --port 0 --quiet "${users[@]}" ;;
+    bare) start_server run "$bare" ;;
+    fork) start_server run "$bare" --fork ;;
+    nginx) start_nginx http ;;
+    tls-log) start_server run "$server" --port 0 "${tls_args[@]}" "${users[@]}" ;;
+    tls-quiet) start_server run "$server" --port 0 --quiet "${tls_args[@]}" "${users[@]}" ;;
+    nginx-tls) start_nginx https "$cert" "$key" ;;
+    before-log) start_server run "$BENCH_BEFORE/token-server" --port 0 "${users[@]}" ;;
+    before-quiet) start_server run "$BENCH_BEFORE/token-server" --port 0 --quiet "${users[@]}" ;;
+    before-tls-quiet) start_server run "$BENCH_BEFORE/token-server" --port 0 --quiet "${tls_args[@]}" "${users[@]}" ;;
+  esac
+}
+
+# run VARIANT MIX CLIENTS [LOAD FLAGS...]: one run on a fresh server; prints
+# its RESULT line, with loop_us= (the loop's CPU per request) added.
+run() {
+  local variant=$1 mix=$2 clients=$3
+  shift 3
+  start "$variant"
+  local flags=("$@")
+  case $variant in
+    bare | fork | nginx*) flags+=(--bare) ;;
+  esac
+  case $variant in
+    tls-* | nginx-tls | before-tls-*) flags+=(--cacert "$cert") ;;
+  esac
+  local before result loop_us=-
+  before=$(loop_ns "$server_pid")
+  result=$("$load" --address "$server_address" --clients "$clients" --seconds "$seconds" \
+    --mix "$mix" "${flags[@]}" | grep '^RESULT') || true
+  if [[ $variant != nginx* ]]; then
+    loop_us=$(awk -v a="$before" -v b="$(loop_ns "$server_pid")" -v n="$(field answers "$result")" \
+      'BEGIN { printf "%.2f", n ? (b - a) / n / 1000 : 0 }')
+  fi
+  stop_server
+  rm -f "$server_dir/run.stderr" # the request log of a run can be large
+  echo "$result loop_us=$loop_us"
+}
 
 echo "token-server benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)"
-echo "load: examples/load.rs, keep-alive clients on the same machine; $pairs rounds of ${seconds} s runs"
-[ -n "${BENCH_BEFORE:-}" ] && echo "before: $BENCH_BEFORE/token-server"
+echo "load: examples/load.rs, clients on the same machine; $pairs rounds of ${seconds} s runs; $(nginx -v 2>&1)"
+[ -n "${BENCH_BEFORE:-}" ] && echo "before: $BENCH_BEFORE/token-server (HTTPS too: $before_tls)"
 echo
 
 summary=()
-for scenario in "test 16" "test 64" "login 16"; do
-  read -r mix clients <<<"$scenario"
-  echo "== /$mix, $clients keep-alive clients (requests/s; bare: stock tiny_http 0.12.0)"
+
+# scenario TITLE MIX CLIENTS "LOAD FLAGS" "VARIANTS" "RATIOS": a table.
+# A ratio is A/B of two variants' requests per second.
+scenario() {
+  local title=$1 mix=$2 clients=$3
+  local -a flags variants ratios
+  read -r -a flags <<<"$4"
+  read -r -a variants <<<"$5"
+  read -r -a ratios <<<"$6"
+  echo "== $title (requests/s)"
+  local header line variant pair value round result
   header=$(printf '%-6s' round)
   for variant in "${variants[@]}"; do header+=$(printf ' %12s' "$variant"); done
-  for pair in "${ratios[@]}"; do header+=$(printf ' %12s' "${pair%%=*}"); done
+  for pair in "${ratios[@]}"; do header+=$(printf ' %22s' "$pair"); done
   echo "$header"
-  declare -A rps=() ratio_rounds=()
-  problems=() starved=0
+  declare -A rps=() rounds=() loops=() this=()
+  local problems=() starved=0
   for round in $(seq "$pairs"); do
     line=$(printf '%-6s' "$round")
-    declare -A this=()
+    this=()
     for variant in "${variants[@]}"; do
-      result=$(run "$variant" "$mix" "$clients")
-      if [ -z "$result" ] || [ "$(field unexpected "$result")" != 0 ] || [ "$(field dropped "$result")" != 0 ]; then
+      result=$(run "$variant" "$mix" "$clients" "${flags[@]}")
+      if [ -z "$(field rps "$result")" ] || [ "$(field unexpected "$result")" != 0 ] || [ "$(field dropped "$result")" != 0 ]; then
         problems+=("$variant")
       elif [ "$(field unanswered "$result")" != 0 ]; then
         # A client that got no answer at all during the run: counted apart,
@@ -105,13 +148,13 @@ for scenario in "test 16" "test 64" "login 16"; do
       fi
       this[$variant]=$(field rps "$result")
       rps[$variant]+="${this[$variant]:-0} "
+      [ "$(field loop_us "$result")" != - ] && loops[$variant]+="$(field loop_us "$result") "
       line+=$(printf ' %12s' "${this[$variant]}")
     done
     for pair in "${ratios[@]}"; do
-      name=${pair%%=*} fraction=${pair#*=}
-      value=$(ratio "${this[${fraction%%/*}]}" "${this[${fraction#*/}]}")
-      ratio_rounds[$name]+="$value "
-      line+=$(printf ' %12s' "$value")
+      value=$(ratio "${this[${pair%%/*}]:-0}" "${this[${pair#*/}]:-0}")
+      rounds[$pair]+="$value "
+      line+=$(printf ' %22s' "$value")
     done
     echo "$line"
   done
@@ -119,12 +162,16 @@ for scenario in "test 16" "test 64" "login 16"; do
   for variant in "${variants[@]}"; do
     line+=$(printf ' %12s' "$(tr ' ' '\n' <<<"${rps[$variant]}" | grep . | median %.0f)")
   done
-  medians=()
+  local medians=()
   for pair in "${ratios[@]}"; do
-    name=${pair%%=*}
-    value=$(tr ' ' '\n' <<<"${ratio_rounds[$name]}" | grep . | median %.3f)
-    medians+=("$name $value")
-    line+=$(printf ' %12s' "$value")
+    value=$(tr ' ' '\n' <<<"${rounds[$pair]}" | grep . | median %.3f)
+    medians+=("$pair $value")
+    line+=$(printf ' %22s' "$value")
+  done
+  echo "$line"
+  line="loop thread's CPU per request, µs, median:"
+  for variant in "${variants[@]}"; do
+    [ -n "${loops[$variant]:-}" ] && line+=" $variant $(tr ' ' '\n' <<<"${loops[$variant]}" | grep . | median %.2f);"
   done
   echo "$line"
   if [ "${#problems[@]}" -eq 0 ]; then
@@ -132,11 +179,30 @@ for scenario in "test 16" "test 64" "login 16"; do
   else
     echo "PROBLEM in run(s) of: ${problems[*]} (an unexpected answer, a dropped connection or an unserved client)"
   fi
-  echo "stock tiny_http left $starved client(s) without any answer during its $pairs runs"
+  [[ " ${variants[*]} " == *" bare "* ]] && echo "stock tiny_http left $starved client(s) without any answer during its $pairs runs"
   echo
-  summary+=("/$mix, $clients clients, median ratios: $(IFS=,; echo "${medians[*]}" | sed 's/,/, /g')")
-  unset rps ratio_rounds
-done
+  summary+=("$title, median ratios: $(IFS=,; echo "${medians[*]}" | sed 's/,/, /g')")
+}
+
+http_variants="log quiet bare fork nginx"
+http_ratios="log/bare quiet/bare fork/bare quiet/nginx log/nginx fork/nginx"
+if [ -n "${BENCH_BEFORE:-}" ]; then
+  http_variants+=" before-log before-quiet"
+  http_ratios+=" log/before-log quiet/before-quiet"
+fi
+tls_variants="tls-log tls-quiet nginx-tls"
+tls_ratios="tls-quiet/nginx-tls tls-log/nginx-tls"
+if [ "$before_tls" = yes ]; then
+  tls_variants+=" before-tls-quiet"
+  tls_ratios+=" tls-quiet/before-tls-quiet"
+fi
+
+scenario "/test, 16 keep-alive clients" test 16 "" "$http_variants" "$http_ratios"
+scenario "/test, 64 keep-alive clients" test 64 "" "$http_variants" "$http_ratios"
+scenario "/login, 16 keep-alive clients" login 16 "" "$http_variants" "$http_ratios"
+scenario "HTTPS /test, 16 keep-alive clients" test 16 "" "$tls_variants" "$tls_ratios"
+scenario "HTTPS, a new connection (and handshake) per /test, 16 clients" test 16 "--new-connections" \
+  "tls-quiet nginx-tls quiet nginx" "tls-quiet/nginx-tls quiet/nginx"
 
 echo "== memory: RSS of token-server --quiet, 16 clients logging in as 16 users"
 start_server memory "$server" --port 0 --quiet "${users[@]}"
@@ -152,29 +218,43 @@ echo "at start: ${rss_start} KiB; after 1,000 logins: ${rss_1k} KiB; after 1,000
 echo "growth from 1,000 to 1,000,000 logins: ${growth} KiB (the tutorial's list of every token: about 120,000 KiB, 117 MiB)"
 echo
 
+# idle_cost NAME SCHEME: what 1,000 idle keep-alive connections cost a
+# token-server --quiet over SCHEME (http, or https with the bench's
+# certificate).
+idle_cost() {
+  local name=$1 scheme=$2 server_args=() client_args=()
+  if [ "$scheme" = https ]; then
+    server_args=("${tls_args[@]}")
+    client_args=(--cacert "$cert")
+  fi
+  start_server connections "$server" --port 0 --quiet --idle-timeout 60 "${server_args[@]}"
+  # One answer first, so that every thread the server starts with is running.
+  curl -s "${client_args[@]}" -o /dev/null "$scheme://$server_address/index" || true
+  sleep 0.5
+  local rss_before threads_before fds_before rss_open threads_open fds_open flood_pid per_connection
+  fds() { ls "/proc/$server_pid/fd" | wc -l; }
+  threads() { awk '/^Threads/ { print $2 }' "/proc/$server_pid/status"; }
+  rss_before=$(rss) threads_before=$(threads) fds_before=$(fds)
+  "$target/release/examples/flood" --address "$server_address" --connections 1000 --keep-open 4 "${client_args[@]}" >/dev/null &
+  flood_pid=$!
+  sleep 3
+  rss_open=$(rss) threads_open=$(threads) fds_open=$(fds)
+  wait "$flood_pid" || true
+  stop_server
+  per_connection=$(awk -v a="$rss_before" -v b="$rss_open" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
+  echo "$name: RSS ${rss_before} -> ${rss_open} KiB, threads ${threads_before} -> ${threads_open}, descriptors ${fds_before} -> ${fds_open}: ${per_connection} KiB a connection"
+  idle_costs+=("$name ${per_connection} KiB")
+}
+idle_costs=()
 echo "== connections: what 1,000 idle keep-alive connections cost token-server --quiet"
-start_server connections "$server" --port 0 --quiet --idle-timeout 60
-# One answer first, so that every thread the server starts with is running.
-curl -s "http://$server_address/index" >/dev/null
-sleep 0.5
-fds() { ls "/proc/$server_pid/fd" | wc -l; }
-threads() { awk '/^Threads/ { print $2 }' "/proc/$server_pid/status"; }
-rss_before=$(rss) threads_before=$(threads) fds_before=$(fds)
-target/release/examples/flood --address "$server_address" --connections 1000 --keep-open 4 >/dev/null &
-flood_pid=$!
-sleep 3
-rss_open=$(rss) threads_open=$(threads) fds_open=$(fds)
-wait "$flood_pid" || true
-stop_server
-echo "RSS ${rss_before} -> ${rss_open} KiB, threads ${threads_before} -> ${threads_open}, descriptors ${fds_before} -> ${fds_open}"
-per_connection=$(awk -v a="$rss_before" -v b="$rss_open" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
-echo "per connection: ${per_connection} KiB, $(( (threads_open - threads_before) / 1000 )) thread, $(( (fds_open - fds_before) / 1000 )) descriptor (rounded down)"
+idle_cost "plain HTTP" http
+idle_cost "HTTPS" https
 echo
 
 echo "== cold start: process start to first answered request, 10 starts"
-cold_ts_output=$(target/release/examples/coldstart "$server" --quiet)
-cold_bare_output=$(target/release/examples/coldstart "$bare")
-cold_fork_output=$(target/release/examples/coldstart "$bare" --fork)
+cold_ts_output=$("$target/release/examples/coldstart" "$server" --quiet)
+cold_bare_output=$("$target/release/examples/coldstart" "$bare")
+cold_fork_output=$("$target/release/examples/coldstart" "$bare" --fork)
 grep -v '^RESULT' <<<"$cold_ts_output"
 grep -v '^RESULT' <<<"$cold_bare_output"
 grep -v '^RESULT' <<<"$cold_fork_output"
@@ -186,5 +266,5 @@ echo
 echo "== summary"
 printf '%s\n' "${summary[@]}"
 echo "memory growth over 1,000,000 logins: ${growth} KiB (target: under 1024)"
-echo "an idle keep-alive connection: ${per_connection} KiB, a thread and a descriptor"
+echo "an idle keep-alive connection: $(IFS=,; echo "${idle_costs[*]}" | sed 's/,/, /g'); a thread and a descriptor each"
 echo "cold start, median of 10: token-server $(awk -v us="$(field median_us "$cold_ts")" 'BEGIN { printf "%.2f", us / 1000 }') ms, bare $(awk -v us="$(field median_us "$cold_bare")" 'BEGIN { printf "%.2f", us / 1000 }') ms, bare fork $(awk -v us="$(field median_us "$cold_fork")" 'BEGIN { printf "%.2f", us / 1000 }') ms (target: under 10)"

@@ -6,7 +6,7 @@
 # each step; exits 1 if any answer is not what it must be.
 set -euo pipefail
 
-server_binary=${1:-target/release/token-server}
+server_binary=${1:-$(bash "$(dirname "$0")/target-dir.sh")/release/token-server}
 client="$(dirname "$server_binary")/examples/client"
 source "$(dirname "$0")/server.sh"
 

@@ -10,11 +10,12 @@ source scripts/server.sh
 
 clients=${SOAK_CLIENTS:-32}
 seconds=${SOAK_SECONDS:-30}
-load=target/release/examples/load
+target=$(bash scripts/target-dir.sh)
+load=$target/release/examples/load
 # One user per client, so that no client's login replaces another's token.
 # --quiet: the log of a few million requests would only fill the disk.
 read -r -a users <<<"$("$load" --print-user-args "$clients")"
-start_server token-server target/release/token-server --port 0 --quiet "${users[@]}"
+start_server token-server "$target/release/token-server" --port 0 --quiet "${users[@]}"
 echo "soak: $clients clients, mixed requests, ${seconds} s, against $server_address (pid $server_pid)"
 "$load" --address "$server_address" --clients "$clients" --seconds "$seconds" --mix mixed --pid "$server_pid"
 if ! kill -0 "$server_pid" 2>/dev/null; then

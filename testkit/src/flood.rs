@@ -19,13 +19,21 @@ pub struct FloodReport {
 /// `GET /index` on each, waits up to `hold` for the answers, then closes them all
 /// together.
 pub fn flood(address: &str, connections: usize, hold: Duration) -> FloodReport {
-    flood_and_keep_open(address, connections, hold, Duration::ZERO)
+    flood_and_keep_open(
+        address,
+        &Transport::Plain,
+        connections,
+        hold,
+        Duration::ZERO,
+    )
 }
 
-/// As [`flood`], but the connections stay open, idle, for `keep_open` after
-/// the answers (so that what they cost the server can be measured meanwhile).
+/// As [`flood`], over `transport`, and the connections stay open, idle, for
+/// `keep_open` after the answers (so that what they cost the server can be
+/// measured meanwhile).
 pub fn flood_and_keep_open(
     address: &str,
+    transport: &Transport,
     connections: usize,
     hold: Duration,
     keep_open: Duration,
@@ -35,8 +43,9 @@ pub fn flood_and_keep_open(
         .map(|_| {
             let barrier = Arc::clone(&barrier);
             let address = address.to_string();
+            let transport = transport.clone();
             thread::spawn(move || {
-                let (connection, answered) = open_and_ask(&address, hold);
+                let (connection, answered) = open_and_ask(&address, &transport, hold);
                 let opened = connection.is_some();
                 // Everyone closes at the same moment.
                 barrier.wait();
@@ -60,10 +69,15 @@ pub fn flood_and_keep_open(
 
 /// Opens one connection and asks `GET /index` on it: the connection (if it
 /// opened) and whether `Hello` came back within `hold`.
-fn open_and_ask(address: &str, hold: Duration) -> (Option<Connection>, bool) {
+fn open_and_ask(
+    address: &str,
+    transport: &Transport,
+    hold: Duration,
+) -> (Option<Connection>, bool) {
     // Under a flood a connection can take a while to be accepted: 2 s for that,
     // then `hold` for the answer.
-    let Ok(mut connection) = Connection::open(address, Duration::from_secs(2)) else {
+    let Ok(mut connection) = Connection::open_over(address, Duration::from_secs(2), transport)
+    else {
         return (None, false);
     };
     if connection.stream().set_read_timeout(Some(hold)).is_err() {
