@@ -218,6 +218,17 @@ echo "at start: ${rss_start} KiB; after 1,000 logins: ${rss_1k} KiB; after 1,000
 echo "growth from 1,000 to 1,000,000 logins: ${growth} KiB (the tutorial's list of every token: about 120,000 KiB, 117 MiB)"
 echo
 
+echo "== the budgets of failed attempts: RSS of token-server --quiet, a wrong password from each of 50,000 addresses (100,000 entries, the cap)"
+start_server budgets "$server" --port 0 --quiet
+curl -s -o /dev/null "http://$server_address/index"
+rss_budgets_before=$(rss)
+"$target/release/examples/guess" --address "$server_address" --addresses 50000 | grep -v '^RESULT'
+rss_budgets_after=$(rss)
+stop_server
+per_entry=$(awk -v a="$rss_budgets_before" -v b="$rss_budgets_after" 'BEGIN { printf "%.0f", (b - a) * 1024 / 100000 }')
+echo "RSS ${rss_budgets_before} -> ${rss_budgets_after} KiB: ${per_entry} bytes an entry"
+echo
+
 # idle_cost NAME SCHEME: what 1,000 idle keep-alive connections cost a
 # token-server --quiet over SCHEME (http, or https with the bench's
 # certificate).
@@ -266,5 +277,6 @@ echo
 echo "== summary"
 printf '%s\n' "${summary[@]}"
 echo "memory growth over 1,000,000 logins: ${growth} KiB (target: under 1024)"
+echo "the budgets' table, full (100,000 entries): $((rss_budgets_after - rss_budgets_before)) KiB, ${per_entry} bytes an entry"
 echo "an idle keep-alive connection: $(IFS=,; echo "${idle_costs[*]}" | sed 's/,/, /g'); a thread and a descriptor each"
 echo "cold start, median of 10: token-server $(awk -v us="$(field median_us "$cold_ts")" 'BEGIN { printf "%.2f", us / 1000 }') ms, bare $(awk -v us="$(field median_us "$cold_bare")" 'BEGIN { printf "%.2f", us / 1000 }') ms, bare fork $(awk -v us="$(field median_us "$cold_fork")" 'BEGIN { printf "%.2f", us / 1000 }') ms (target: under 10)"

@@ -17,7 +17,7 @@ pub struct Answer {
     pub headers: Vec<(&'static str, Cow<'static, str>)>,
     /// Why the answer is what it is, for the request log only (say, "token
     /// expired"); the client never sees it.
-    pub reason: Option<&'static str>,
+    pub reason: Option<Cow<'static, str>>,
     /// Whose login or token this was, for the request log only.
     pub user: Option<String>,
 }
@@ -43,8 +43,8 @@ impl Answer {
         self
     }
 
-    pub fn because(mut self, reason: &'static str) -> Answer {
-        self.reason = Some(reason);
+    pub fn because(mut self, reason: impl Into<Cow<'static, str>>) -> Answer {
+        self.reason = Some(reason.into());
         self
     }
 
@@ -56,7 +56,7 @@ impl Answer {
     /// What the log says in brackets after the status: whose it was, or why
     /// it was refused.
     pub fn log_note(&self) -> Option<&str> {
-        self.user.as_deref().or(self.reason)
+        self.user.as_deref().or(self.reason.as_deref())
     }
 
     /// The answer as tiny_http sends it, with its `Content-Type`.

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use crate::tls::CertificateSource;
 
 pub const USAGE: &str = "\
-usage: token-server [--host HOST] [--port PORT] [--ttl SECONDS] [--user NAME:PASSWORD]...
+usage: token-server [--host HOST] [--port PORT] [--ttl SECONDS]
+                    [--user NAME:PASSWORD]... [--users-file FILE] [--max-failures N]
                     [--idle-timeout SECONDS] [--request-timeout SECONDS] [--quiet | --verbose]
                     [--tls-cert FILE --tls-key FILE | --tls-self-signed FILE]
        token-server --help | --version";
@@ -26,7 +27,12 @@ token-server: hands out login tokens and checks them (the Flask tutorial's token
   --port PORT                port to listen on (default {port}; 0 takes a free port)
   --ttl SECONDS              how long a token lives (default {ttl})
   --user NAME:PASSWORD       a user who may log in; repeat for more (default {name}:{password},
-                             which is there only when no --user is given)
+                             which is there only when no --user or --users-file is given)
+  --users-file FILE          users from FILE, one NAME:PASSWORD a line (# for comments), so that
+                             no password shows in `ps`; SIGHUP reads it again
+  --max-failures N           failed logins a user name may have from one address, then one more
+                             every 60/N s; 4N a minute for all names, 12N failed token checks
+                             (default {max_failures}; 0: no limit)
   --idle-timeout SECONDS     close a connection that sends nothing for this long (default {idle})
   --request-timeout SECONDS  answer 408 to a request not whole this long after its first byte
                              (default {request})
@@ -45,6 +51,7 @@ Once it listens, the first line on stdout is `listening on http://HOST:PORT`
         host = defaults.host,
         port = defaults.port,
         ttl = defaults.ttl_seconds,
+        max_failures = defaults.max_failures,
         idle = defaults.idle_timeout_seconds,
         request = defaults.request_timeout_seconds,
     )
@@ -73,11 +80,17 @@ pub struct Config {
     pub idle_timeout_seconds: u32,
     /// A request not whole this long after its first byte gets 408.
     pub request_timeout_seconds: u32,
-    /// (name, password) pairs, in the order given.
+    /// (name, password) pairs, in the order given (the `--users-file`'s are
+    /// added at start: see `main.rs`).
     pub users: Vec<(String, String)>,
+    /// `--users-file`, read at start and on SIGHUP.
+    pub users_file: Option<PathBuf>,
+    /// N of the budgets of failed attempts (`throttle`); 0: none.
+    pub max_failures: u32,
     /// HTTPS, and where its certificate comes from; `None`: plain HTTP.
     pub tls: Option<CertificateSource>,
-    /// True when the users are the default one, not from `--user`.
+    /// True when the users are the default one, not from `--user` or
+    /// `--users-file`.
     pub default_users: bool,
     pub verbosity: Verbosity,
 }
@@ -104,6 +117,9 @@ impl Default for Config {
             // RequestReadTimeout (20-40 s): a request is a few hundred bytes.
             request_timeout_seconds: 10,
             users: vec![(name.to_string(), password.to_string())],
+            users_file: None,
+            // fail2ban's maxretry.
+            max_failures: 5,
             tls: None,
             default_users: true,
             verbosity: Verbosity::Normal,
@@ -136,6 +152,8 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 | "--tls-cert"
                 | "--tls-key"
                 | "--tls-self-signed"
+                | "--users-file"
+                | "--max-failures"
         );
         if !takes_value && inline_value.is_some() {
             return Err(format!("{flag} takes no value"));
@@ -156,6 +174,8 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "--request-timeout" => {
                 config.request_timeout_seconds = parse_seconds(flag, &value()?)?;
             }
+            "--users-file" => config.users_file = Some(parse_file(flag, &value()?)?),
+            "--max-failures" => config.max_failures = parse_count(flag, &value()?)?,
             "--tls-cert" => tls_cert = Some(parse_file(flag, &value()?)?),
             "--tls-key" => tls_key = Some(parse_file(flag, &value()?)?),
             "--tls-self-signed" => tls_self_signed = Some(parse_file(flag, &value()?)?),
@@ -187,7 +207,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         _ => return Err("--tls-cert and --tls-key go together".to_string()),
     };
     // The default user is there only when no user is given.
-    if !users.is_empty() {
+    if !users.is_empty() || config.users_file.is_some() {
         config.users = users;
         config.default_users = false;
     }
@@ -219,6 +239,15 @@ fn parse_seconds(flag: &str, value: &str) -> Result<u32, String> {
     }
 }
 
+fn parse_count(flag: &str, value: &str) -> Result<u32, String> {
+    value.parse().map_err(|_| {
+        format!(
+            "{flag}: '{value}' is not a whole number from 0 to {}",
+            u32::MAX
+        )
+    })
+}
+
 fn parse_file(flag: &str, value: &str) -> Result<PathBuf, String> {
     if value.is_empty() {
         return Err(format!("{flag}: the file name is empty"));
@@ -228,6 +257,9 @@ fn parse_file(flag: &str, value: &str) -> Result<PathBuf, String> {
 
 fn parse_user(value: &str) -> Result<(String, String), String> {
     match value.split_once(':') {
+        Some((name, "")) if !name.is_empty() => {
+            Err(format!("--user: user '{name}' has an empty password"))
+        }
         Some((name, password)) if !name.is_empty() => Ok((name.to_string(), password.to_string())),
         _ => Err(format!("--user: '{value}' is not NAME:PASSWORD")),
     }
@@ -259,6 +291,7 @@ mod tests {
         assert_eq!(config.request_timeout_seconds, 10);
         assert_eq!(config.users, vec![("magigo".into(), "123456".into())]);
         assert!(config.default_users);
+        assert_eq!(config.users_file, None);
         assert_eq!(config.verbosity, Verbosity::Normal);
     }
 
@@ -357,11 +390,24 @@ mod tests {
     }
 
     #[test]
-    fn empty_password_allowed() {
+    fn an_empty_password_is_refused() {
         assert_eq!(
-            config(&["--user", "a:"]).users,
-            vec![("a".into(), "".into())]
+            parse_strs(&["--user", "a:"]),
+            Err("--user: user 'a' has an empty password".into())
         );
+    }
+
+    #[test]
+    fn users_file_and_max_failures() {
+        let given = config(&["--users-file", "users.txt", "--max-failures", "0"]);
+        assert_eq!(given.users_file, Some("users.txt".into()));
+        assert_eq!(given.max_failures, 0);
+        // The file's users replace the default one, as --user's do.
+        assert!(given.users.is_empty());
+        assert!(!given.default_users);
+        assert_eq!(config(&[]).max_failures, 5);
+        assert!(parse_strs(&["--max-failures", "-1"]).is_err());
+        assert!(parse_strs(&["--max-failures", "x"]).is_err());
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub mod log_line;
 pub mod log_writer;
 pub mod routes;
 pub mod server;
+pub mod throttle;
 pub mod tls;
 pub mod token;
 pub mod users;
+pub mod users_file;

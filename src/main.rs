@@ -11,7 +11,8 @@ use std::time::{Duration, SystemTime};
 use token_server::cli::{self, Command, Config};
 use token_server::log_writer::LogWriter;
 use token_server::routes::App;
-use token_server::{server, tls};
+use token_server::server::UsersSource;
+use token_server::{server, tls, users_file};
 
 fn main() -> ExitCode {
     let mut args = Vec::new();
@@ -67,7 +68,23 @@ impl Failure {
     }
 }
 
-fn run(config: Config) -> Result<(), Failure> {
+fn run(mut config: Config) -> Result<(), Failure> {
+    // Passwords from a file, not from the command line (where `ps` shows them).
+    let users_source = match &config.users_file {
+        Some(file) => {
+            let from_file = users_file::read(file, &config.users).map_err(Failure::bad_file)?;
+            if let Some(warning) = users_file::permission_warning(file) {
+                let _ = writeln!(io::stderr(), "token-server: warning: {warning}");
+            }
+            let given = config.users.clone();
+            config.users.extend(from_file);
+            Some(UsersSource {
+                file: file.clone(),
+                given,
+            })
+        }
+        None => None,
+    };
     let https = match &config.tls {
         Some(source) => {
             Some(tls::load(source, &config.host, SystemTime::now()).map_err(Failure::bad_file)?)
@@ -90,8 +107,8 @@ fn run(config: Config) -> Result<(), Failure> {
     let http_server =
         Arc::new(server::listen(&config, tls_config, &log).map_err(Failure::cannot_serve)?);
     let address = http_server.local_addr();
-    server::stop_on_signals(&http_server).map_err(|error| {
-        Failure::cannot_serve(format!("cannot handle SIGINT and SIGTERM: {error}"))
+    let reloads = server::handle_signals(&http_server, users_source).map_err(|error| {
+        Failure::cannot_serve(format!("cannot handle SIGINT, SIGTERM and SIGHUP: {error}"))
     })?;
     // Scripts and tests read the real address from this line, so it goes out at once.
     let scheme = if https.is_some() { "https" } else { "http" };
@@ -108,7 +125,13 @@ fn run(config: Config) -> Result<(), Failure> {
     drop(stdout);
 
     let mut app = App::new(&config, address);
-    let served = server::serve(&http_server, &mut app, &log, config.verbosity);
+    let served = server::serve(
+        &http_server,
+        &mut app,
+        &log,
+        config.verbosity,
+        reloads.as_ref(),
+    );
     if let Err(error) = served {
         log.finish("", LOG_FLUSH_LIMIT);
         return Err(Failure::cannot_serve(format!(

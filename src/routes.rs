@@ -7,6 +7,7 @@ use tiny_http::{BodyTooLarge, Method, Request};
 use crate::answer::Answer;
 use crate::auth::{self, CredentialsInput, TokenInput};
 use crate::cli::{self, Config};
+use crate::throttle::{Budgets, Spent};
 use crate::tls::CertificateSource;
 use crate::users::{TokenProblem, Users};
 
@@ -26,6 +27,9 @@ const BEARER_INVALID_REQUEST: &str = r#"Bearer realm="token-server", error="inva
 /// Everything a request may read or change.
 pub struct App {
     pub users: Users,
+    /// The failed attempts of each client address, and what is left of
+    /// their budgets.
+    pub budgets: Budgets,
     /// The address the server listens on, for the usage page's curl lines.
     pub address: SocketAddr,
     /// What the usage page puts after `curl -u`: the real default credentials,
@@ -57,6 +61,7 @@ impl App {
         };
         App {
             users: Users::new(config.users.clone(), f64::from(config.ttl_seconds)),
+            budgets: Budgets::new(config.max_failures),
             address,
             example_credentials,
             scheme,
@@ -110,6 +115,11 @@ fn login(request: &Request, app: &mut App, now: f64) -> Answer {
             .with_header("WWW-Authenticate", BASIC_CHALLENGE)
             .because(reason)
     };
+    // Before the credentials are looked at: a 429 tells nothing about them.
+    let client = request.remote_addr().ip();
+    if let Err(spent) = app.budgets.check_logins(client, now) {
+        return too_many_attempts(spent);
+    }
     let form = match form_of(request) {
         Ok(form) => form,
         Err(too_large) => return too_large,
@@ -120,24 +130,59 @@ fn login(request: &Request, app: &mut App, now: f64) -> Answer {
         CredentialsInput::Malformed => return refused("malformed credentials"),
         CredentialsInput::Several => return refused("credentials in more than one place"),
     };
+    // The same for a user name that exists and one that does not.
+    if let Err(spent) = app.budgets.check_login(client, &credentials.user, now) {
+        return too_many_attempts(spent);
+    }
     match app
         .users
         .login(&credentials.user, &credentials.password, now)
     {
         // RFC 6749 5.1: an answer that carries a token must not be cached.
-        Some(token) => Answer::new(200, token)
-            .with_header("Pragma", "no-cache")
-            .for_user(&credentials.user),
+        Some(token) => {
+            app.budgets.login_succeeded(client, &credentials.user);
+            Answer::new(200, token)
+                .with_header("Pragma", "no-cache")
+                .for_user(&credentials.user)
+        }
         // Unknown user and wrong password get the same answer, so the answer
         // does not tell which user names exist.
-        None => refused("wrong user or password"),
+        None => {
+            app.budgets.login_failed(client, &credentials.user, now);
+            refused("wrong user or password")
+        }
     }
+}
+
+/// Past a budget (see `throttle`): 429 with `Retry-After` (RFC 6585 4).
+fn too_many_attempts(spent: Spent) -> Answer {
+    Answer::new(429, "too many attempts")
+        .with_header("Retry-After", spent.retry_after.to_string())
+        .because(spent.reason)
+}
+
+/// `/test` and `/logout` check a token: past the client's budget of failed
+/// checks, 429 before the token is looked at; a 401 counts as a failure.
+fn counting_token_failures(request: &Request, app: &mut App, now: f64, check: Handler) -> Answer {
+    let client = request.remote_addr().ip();
+    if let Err(spent) = app.budgets.check_tokens(client, now) {
+        return too_many_attempts(spent);
+    }
+    let answer = check(request, app, now);
+    if answer.status == 401 {
+        app.budgets.token_check_failed(client, now);
+    }
+    answer
 }
 
 /// `/test`: the tutorial's `test()`, kept under its name so that the two read
 /// side by side (the `#[test]` functions in `routes/tests.rs` are tests of the
 /// handler, a Rust attribute with the same word).
 fn test(request: &Request, app: &mut App, now: f64) -> Answer {
+    counting_token_failures(request, app, now, check_token)
+}
+
+fn check_token(request: &Request, app: &mut App, now: f64) -> Answer {
     let token = match token_of(request) {
         Ok(token) => token,
         Err(refused) => return refused,
@@ -148,7 +193,11 @@ fn test(request: &Request, app: &mut App, now: f64) -> Answer {
     }
 }
 
-fn logout(request: &Request, app: &mut App, _now: f64) -> Answer {
+fn logout(request: &Request, app: &mut App, now: f64) -> Answer {
+    counting_token_failures(request, app, now, revoke_token)
+}
+
+fn revoke_token(request: &Request, app: &mut App, _now: f64) -> Answer {
     let token = match token_of(request) {
         Ok(token) => token,
         Err(refused) => return refused,

@@ -5,11 +5,13 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use tiny_http::{NoRequest, OnRefusal, Options, Refusal, Server, ServerError};
 
@@ -17,6 +19,7 @@ use crate::cli::{Config, Verbosity};
 use crate::log_line::{self, Entry};
 use crate::log_writer::LogWriter;
 use crate::routes::{self, App, BODY_LIMIT};
+use crate::users_file;
 
 /// Raises the soft limit on open files to the hard limit, as Go's runtime and
 /// most servers do: the usual soft limit of 1024 runs out at about a thousand
@@ -79,19 +82,66 @@ pub fn listen(
         .map_err(|error| format!("cannot listen on {shown}: {error}"))
 }
 
+/// Where the users come from, for SIGHUP to read them again: `--users-file`,
+/// after the users `--user` gave.
+pub struct UsersSource {
+    pub file: PathBuf,
+    pub given: Vec<(String, String)>,
+}
+
+/// What a SIGHUP read: all the users (`--user`'s, then the file's) and how
+/// many the file gave, or the one line that says why the file would not do.
+pub struct Reload {
+    pub file: PathBuf,
+    pub users: Result<(Vec<(String, String)>, usize), String>,
+}
+
 /// SIGINT (Ctrl-C) and SIGTERM stop the server gracefully (`Server::stop`),
-/// from a thread of their own.
-pub fn stop_on_signals(http_server: &Arc<Server>) -> io::Result<()> {
-    let mut signals = Signals::new([SIGINT, SIGTERM])?;
+/// from a thread of their own. With a users file, SIGHUP reads it again, on
+/// that thread, and hands what it read to the request loop, which alone
+/// changes the users (through the receiver this returns, and
+/// `Server::wake`). Without one, SIGHUP keeps its usual meaning: a closed
+/// terminal stops the server.
+pub fn handle_signals(
+    http_server: &Arc<Server>,
+    users: Option<UsersSource>,
+) -> io::Result<Option<Receiver<Reload>>> {
+    let reloading = users.is_some();
+    let mut wanted = vec![SIGINT, SIGTERM];
+    if reloading {
+        wanted.push(SIGHUP);
+    }
+    let mut signals = Signals::new(wanted)?;
     let server = Arc::clone(http_server);
+    let (reloads, reloaded) = mpsc::channel();
     thread::Builder::new()
         .name("signals".to_string())
         .spawn(move || {
-            if signals.forever().next().is_some() {
-                server.stop();
+            for signal in signals.forever() {
+                match (signal, &users) {
+                    (SIGHUP, Some(users)) => {
+                        let read = users_file::read(&users.file, &users.given).map(|from_file| {
+                            let count = from_file.len();
+                            let mut all = users.given.clone();
+                            all.extend(from_file);
+                            (all, count)
+                        });
+                        let reload = Reload {
+                            file: users.file.clone(),
+                            users: read,
+                        };
+                        if reloads.send(reload).is_ok() {
+                            server.wake();
+                        }
+                    }
+                    _ => {
+                        server.stop();
+                        return;
+                    }
+                }
             }
         })?;
-    Ok(())
+    Ok(reloading.then_some(reloaded))
 }
 
 /// Answers requests one at a time, and logs each answer, until the server
@@ -102,12 +152,19 @@ pub fn serve(
     app: &mut App,
     log: &LogWriter,
     verbosity: Verbosity,
+    reloads: Option<&Receiver<Reload>>,
 ) -> io::Result<()> {
     loop {
         let request = match http_server.recv() {
             Ok(request) => request,
             Err(NoRequest::Stopped) => return Ok(()),
-            Err(NoRequest::Woken) => continue,
+            // Between two requests, the users read again on SIGHUP.
+            Err(NoRequest::Woken) => {
+                for reload in reloads.into_iter().flat_map(Receiver::try_iter) {
+                    reload_users(app, reload, log);
+                }
+                continue;
+            }
             Err(NoRequest::ListenerFailed(error)) => return Err(error),
         };
         let answer = routes::handle(&request, app, unix_now());
@@ -132,6 +189,24 @@ pub fn serve(
         if let Some(line) = line {
             log.write_line(&line);
         }
+    }
+}
+
+/// Replaces the users with those a SIGHUP read, and says so on stderr
+/// (`--quiet` too: it is no request's line); a file that would not do leaves
+/// them as they were.
+fn reload_users(app: &mut App, reload: Reload, log: &LogWriter) {
+    let file = reload.file.display();
+    match reload.users {
+        Ok((users, from_file)) => {
+            app.users.replace(users);
+            log.write_line(&format!(
+                "token-server: reloaded {from_file} users from {file}\n"
+            ));
+        }
+        Err(message) => log.write_line(&format!(
+            "token-server: {message}; the users stay as they were\n"
+        )),
     }
 }
 

@@ -47,6 +47,36 @@ impl Users {
         }
     }
 
+    /// The users from now on are `accounts` (a reload of `--users-file`): a
+    /// user who is gone, or whose password changed, loses their token; the
+    /// others keep theirs.
+    pub fn replace(&mut self, accounts: Vec<(String, String)>) {
+        let mut before = std::mem::take(&mut self.accounts);
+        self.accounts = accounts
+            .into_iter()
+            .map(|(name, password)| {
+                let current_token = before
+                    .remove(&name)
+                    .filter(|account| account.password == password)
+                    .and_then(|account| account.current_token);
+                let account = Account {
+                    password,
+                    current_token,
+                };
+                (name, account)
+            })
+            .collect();
+    }
+
+    /// How many users there are.
+    pub fn len(&self) -> usize {
+        self.accounts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty()
+    }
+
     /// Checks the password and, when it matches, issues a new token that replaces
     /// the user's previous one. `None` for an unknown user or a wrong password,
     /// which cost the same time: both compare a password in constant time.
@@ -248,6 +278,34 @@ mod tests {
         users.login("magigo", "123456", 1000.0).unwrap();
         let forged = token::encode("magigo", 0.5, 9_999_999_999.0);
         assert_eq!(users.check(&forged, 1000.0), Err(TokenProblem::Unknown));
+    }
+
+    #[test]
+    fn a_replacement_keeps_the_tokens_of_users_who_stay_as_they_were() {
+        let mut users = Users::new(
+            vec![
+                ("kept".into(), "1".into()),
+                ("changed".into(), "2".into()),
+                ("gone".into(), "3".into()),
+            ],
+            60.0,
+        );
+        let kept = users.login("kept", "1", 0.0).unwrap();
+        let changed = users.login("changed", "2", 0.0).unwrap();
+        let gone = users.login("gone", "3", 0.0).unwrap();
+        users.replace(vec![
+            ("kept".into(), "1".into()),
+            ("changed".into(), "new".into()),
+            ("new".into(), "4".into()),
+        ]);
+        assert_eq!(users.len(), 3);
+        assert_eq!(users.check(&kept, 1.0), Ok("kept"));
+        assert_eq!(users.check(&changed, 1.0), Err(TokenProblem::Unknown));
+        assert_eq!(users.check(&gone, 1.0), Err(TokenProblem::Unknown));
+        assert_eq!(users.login("changed", "2", 1.0), None);
+        assert!(users.login("changed", "new", 1.0).is_some());
+        assert!(users.login("new", "4", 1.0).is_some());
+        assert_eq!(users.login("gone", "3", 1.0), None);
     }
 
     #[test]

@@ -26,7 +26,9 @@ fn banner_is_the_first_line_with_the_real_port() {
 
 #[test]
 fn bad_arguments_exit_2_with_one_line_and_usage() {
-    let cases: [&[&str]; 8] = [
+    let cases: [&[&str]; 10] = [
+        &["--user", "ann:"],
+        &["--max-failures", "many"],
         &["--port", "abc"],
         &["--port", "70000"],
         &["--port"],

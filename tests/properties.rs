@@ -11,7 +11,7 @@ use token_server::routes::{App, handle};
 
 /// What the handler may answer (tiny_http answers 400, 408, 414, 417, 431,
 /// 501 and 505 by itself, before a request reaches it).
-const SPEC_STATUSES: [u16; 6] = [200, 400, 401, 404, 405, 413];
+const SPEC_STATUSES: [u16; 7] = [200, 400, 401, 404, 405, 413, 429];
 const NOW: f64 = 1_800_000_000.0;
 
 fn app() -> App {

@@ -514,6 +514,145 @@ mod slash_test {
     }
 }
 
+mod too_many_attempts {
+    use super::*;
+
+    fn from(request: TestRequest, address: &str) -> TestRequest {
+        request.with_remote_addr(address.parse().unwrap())
+    }
+
+    fn wrong_password() -> TestRequest {
+        get("/login").with_header("Authorization", &basic("magigo:wrong"))
+    }
+
+    fn right_password() -> TestRequest {
+        get("/login").with_header("Authorization", &basic("magigo:123456"))
+    }
+
+    /// 429 `too many attempts`, `Retry-After: retry_after`, never cached,
+    /// and the budget that ran out in the log.
+    fn assert_too_many(reply: &Reply, retry_after: &str) {
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (429, "too many attempts"),
+            "{reply:?}"
+        );
+        assert_eq!(reply.header("Retry-After"), Some(retry_after));
+        assert_eq!(reply.header("Cache-Control"), Some("no-store"));
+        assert_plain_text(reply);
+    }
+
+    #[test]
+    fn the_sixth_wrong_password_from_an_address_is_429_and_so_is_the_right_one() {
+        let mut app = app();
+        for _ in 0..5 {
+            let reply = call(&mut app, from(wrong_password(), "192.0.2.1:1000"));
+            assert_refused(&reply, 401, spec::BASIC_CHALLENGE);
+        }
+        assert_too_many(
+            &call(&mut app, from(wrong_password(), "192.0.2.1:1000")),
+            "12",
+        );
+        // Decided before the password is looked at.
+        let answer = handle(
+            &from(right_password(), "192.0.2.1:1001").into(),
+            &mut app,
+            NOW,
+        );
+        assert_eq!(answer.status, 429);
+        assert_eq!(
+            answer.log_note(),
+            Some("too many failed logins for magigo from 192.0.2.1")
+        );
+        // From another address, the right password logs in.
+        assert_eq!(
+            call(&mut app, from(right_password(), "192.0.2.2:1000")).status,
+            200
+        );
+        // And 12 s later, from the first address too; then its budget for
+        // the name is whole again.
+        let later = NOW + 12.0;
+        let reply = call_at(&mut app, from(right_password(), "192.0.2.1:1000"), later);
+        assert_eq!(reply.status, 200);
+        for _ in 0..5 {
+            let reply = call_at(&mut app, from(wrong_password(), "192.0.2.1:1000"), later);
+            assert_eq!(reply.status, 401);
+        }
+    }
+
+    #[test]
+    fn an_unknown_name_is_throttled_exactly_as_a_real_one() {
+        let mut app = app();
+        let unknown = || get("/login").with_header("Authorization", &basic("nobody:wrong"));
+        let mut statuses = Vec::new();
+        for _ in 0..6 {
+            statuses.push(call(&mut app, unknown()).status);
+        }
+        assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
+        assert_too_many(&call(&mut app, unknown()), "12");
+    }
+
+    #[test]
+    fn all_names_from_one_address_get_20_a_minute() {
+        let mut app = app();
+        for index in 0..20 {
+            let request =
+                get("/login").with_header("Authorization", &basic(&format!("user{index}:x")));
+            assert_eq!(call(&mut app, request).status, 401, "{index}");
+        }
+        // A new name, and no credentials at all: the address's budget is spent.
+        let request = get("/login").with_header("Authorization", &basic("user99:x"));
+        assert_too_many(&call(&mut app, request), "3");
+        let answer = handle(&get("/login").into(), &mut app, NOW);
+        assert_eq!(answer.status, 429);
+        assert_eq!(
+            answer.log_note(),
+            Some("too many failed logins from 127.0.0.1")
+        );
+    }
+
+    #[test]
+    fn failed_token_checks_get_60_a_minute_then_429_even_for_a_good_token() {
+        let mut app = app();
+        let token = login(&mut app);
+        for index in 0..60 {
+            let path = if index % 2 == 0 {
+                "/test?token=nope"
+            } else {
+                "/logout?token=nope"
+            };
+            assert_eq!(call(&mut app, get(path)).status, 401, "{index}");
+        }
+        let reply = call(&mut app, get(&format!("/test?token={token}")));
+        assert_too_many(&reply, "1");
+        let answer = handle(&get("/logout").into(), &mut app, NOW);
+        assert_eq!(
+            answer.log_note(),
+            Some("too many failed token checks from 127.0.0.1")
+        );
+        // Good checks do not count.
+        let mut app = self::app();
+        let token = login(&mut app);
+        for _ in 0..100 {
+            assert_data(&call(&mut app, get(&format!("/test?token={token}"))));
+        }
+    }
+
+    #[test]
+    fn max_failures_0_turns_it_off() {
+        let config = Config {
+            max_failures: 0,
+            ..Config::default()
+        };
+        let mut app = App::new(&config, "127.0.0.1:5000".parse().unwrap());
+        for _ in 0..100 {
+            assert_eq!(call(&mut app, wrong_password()).status, 401);
+            assert_eq!(call(&mut app, get("/test?token=nope")).status, 401);
+        }
+        assert_eq!(call(&mut app, right_password()).status, 200);
+    }
+}
+
 mod logout {
     use super::*;
 

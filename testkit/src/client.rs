@@ -161,11 +161,45 @@ impl Connection {
         timeout: Duration,
         transport: &Transport,
     ) -> io::Result<Connection> {
+        Connection::open_from(None, address, name, timeout, transport)
+    }
+
+    /// As [`Connection::open`], from the local address `from` (any loopback
+    /// address, 127.0.0.2 say: the server sees the connection come from
+    /// there).
+    pub fn open_from_address(
+        from: std::net::IpAddr,
+        address: impl ToSocketAddrs,
+        timeout: Duration,
+    ) -> io::Result<Connection> {
+        Connection::open_from(Some(from), address, None, timeout, &Transport::Plain)
+    }
+
+    fn open_from(
+        from: Option<std::net::IpAddr>,
+        address: impl ToSocketAddrs,
+        name: Option<&str>,
+        timeout: Duration,
+        transport: &Transport,
+    ) -> io::Result<Connection> {
         let address = address
             .to_socket_addrs()?
             .next()
             .ok_or_else(|| io::Error::new(ErrorKind::InvalidInput, "no address"))?;
-        let socket = TcpStream::connect_timeout(&address, timeout)?;
+        let socket = match from {
+            None => TcpStream::connect_timeout(&address, timeout)?,
+            Some(from) => {
+                use socket2::{Domain, Protocol, Socket, Type};
+                let socket = Socket::new(
+                    Domain::for_address(address),
+                    Type::STREAM,
+                    Some(Protocol::TCP),
+                )?;
+                socket.bind(&std::net::SocketAddr::new(from, 0).into())?;
+                socket.connect_timeout(&address.into(), timeout)?;
+                TcpStream::from(socket)
+            }
+        };
         socket.set_nodelay(true)?;
         socket.set_read_timeout(Some(timeout))?;
         let ip = address.ip().to_string();

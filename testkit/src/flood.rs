@@ -117,3 +117,57 @@ pub fn time_to_answer_over(
     }
     None
 }
+
+/// What [`wrong_passwords_from`] got back.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Guesses {
+    /// Answered 401.
+    pub refused: u64,
+    /// Answered 429.
+    pub throttled: u64,
+    /// Anything else, or no connection.
+    pub other: u64,
+}
+
+/// One wrong password for magigo from each of `addresses` loopback addresses
+/// (127.1.0.0 on: a connection bound to each), on 4 threads: what the
+/// budgets of failed logins cost the server, two entries an address.
+pub fn wrong_passwords_from(address: &str, addresses: u32) -> Guesses {
+    let authorization = format!("Authorization: {}", crate::data::basic("magigo:wrong"));
+    let request = client::request("GET", "/login", &[&authorization, "Connection: close"], "");
+    let threads = 4;
+    let handles: Vec<_> = (0..threads)
+        .map(|part| {
+            let (address, request) = (address.to_string(), request.clone());
+            thread::spawn(move || {
+                let mut guesses = Guesses::default();
+                for index in (part..addresses).step_by(threads as usize) {
+                    let [_, high, middle, low] = index.to_be_bytes();
+                    let from = std::net::IpAddr::from([127, 1 + high, middle, low]);
+                    let reply = Connection::open_from_address(from, &address, client::PATIENCE)
+                        .map(|mut connection| {
+                            let _ = connection.send(request.as_bytes());
+                            client::parse_reply(&connection.rest())
+                        });
+                    match reply.map(|reply| reply.status) {
+                        Ok(401) => guesses.refused += 1,
+                        Ok(429) => guesses.throttled += 1,
+                        _ => guesses.other += 1,
+                    }
+                }
+                guesses
+            })
+        })
+        .collect();
+    let mut all = Guesses::default();
+    for handle in handles {
+        let guesses = handle.join().unwrap_or(Guesses {
+            other: 1,
+            ..Guesses::default()
+        });
+        all.refused += guesses.refused;
+        all.throttled += guesses.throttled;
+        all.other += guesses.other;
+    }
+    all
+}

@@ -202,6 +202,27 @@ impl Running {
         ))
     }
 
+    /// One request on a new plain connection from the local address `from`
+    /// (127.0.0.2, say), which it closes.
+    pub fn request_from(
+        &self,
+        from: std::net::IpAddr,
+        method: &str,
+        target: &str,
+        headers: &[&str],
+    ) -> Reply {
+        let mut headers = headers.to_vec();
+        headers.push("Connection: close");
+        let raw = client::request(method, target, &headers, "");
+        let Ok(mut connection) =
+            client::Connection::open_from_address(from, &self.address, client::PATIENCE)
+        else {
+            return client::parse_reply(b"");
+        };
+        let _ = connection.send(raw.as_bytes());
+        client::parse_reply(&connection.rest())
+    }
+
     /// Logs in as the tutorial's user and returns the token.
     pub fn login(&self) -> String {
         let authorization = format!("Authorization: {MAGIGO_BASIC}");

@@ -65,8 +65,8 @@ impl<T> Queue<T> {
         Ok(())
     }
 
-    /// Makes one `pop` return `Woken`: now if one waits, else the next one
-    /// that would wait.
+    /// Makes the next `pop` return `Woken`, before any item (so that news
+    /// from another thread is seen at once, even under load).
     pub(crate) fn wake(&self) {
         let mut state = self.state();
         state.wakes += 1;
@@ -84,12 +84,12 @@ impl<T> Queue<T> {
     pub(crate) fn pop(&self) -> Popped<T> {
         let mut state = self.state();
         loop {
-            if let Some(item) = state.items.pop_front() {
-                return Popped::Item(item);
-            }
             if state.wakes > 0 {
                 state.wakes -= 1;
                 return Popped::Woken;
+            }
+            if let Some(item) = state.items.pop_front() {
+                return Popped::Item(item);
             }
             if state.closed {
                 return Popped::Closed;
@@ -116,14 +116,14 @@ mod tests {
     use std::thread;
 
     #[test]
-    fn items_then_wakes_then_closed() {
+    fn wakes_then_items_then_closed() {
         let queue = Queue::new();
         queue.push(1).unwrap();
         queue.wake();
         queue.push(2).unwrap();
+        assert!(matches!(queue.pop(), Popped::Woken));
         assert!(matches!(queue.pop(), Popped::Item(1)));
         assert!(matches!(queue.pop(), Popped::Item(2)));
-        assert!(matches!(queue.pop(), Popped::Woken));
         queue.push(3).unwrap();
         queue.close();
         assert_eq!(queue.push(4), Err(4));

@@ -163,9 +163,10 @@ impl Server {
         }
     }
 
-    /// Makes a [`recv`](Server::recv) return `Err(NoRequest::Woken)`: the one
-    /// waiting now, or else the next one with no request to hand out. From any
-    /// thread: a signal's, say, with news for the thread that answers.
+    /// Makes the next [`recv`](Server::recv) (the one waiting now, or else the
+    /// next one) return `Err(NoRequest::Woken)`, before any request waiting:
+    /// from any thread (a signal's, say), with news for the thread that
+    /// answers, which sees it at once, however busy.
     pub fn wake(&self) {
         self.shared.queue.wake();
     }

@@ -115,15 +115,16 @@ fn wake_makes_recv_return_without_a_request() {
     });
     assert!(matches!(server.recv(), Err(NoRequest::Woken)));
     woken.join().unwrap();
-    // A wake with no one waiting is kept for the next recv that would wait;
-    // requests already waiting come first.
+    // A wake with no one waiting is kept for the next recv, and comes before
+    // the requests waiting.
     let mut client = connect(&address);
     client
         .write_all(b"GET /first HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .unwrap();
-    let first = server.recv().unwrap();
+    thread::sleep(Duration::from_millis(100));
     server.wake();
     assert!(matches!(server.recv(), Err(NoRequest::Woken)));
+    let first = server.recv().unwrap();
     assert_eq!(first.url(), "/first");
 }
 

@@ -1,0 +1,192 @@
+//! Users from a file (`--users-file`), so that no password shows in `ps`:
+//! its errors at start, the warning for a file others may read, and SIGHUP,
+//! which reads it again. Through the real binary; loopback only.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use testkit::data::basic;
+use testkit::server::Running;
+use testkit::tls::TempDir;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_token-server");
+
+/// Writes `text` to `path`, readable by its owner only.
+fn write_private(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+fn login(server: &Running, user_colon_password: &str) -> (u16, String) {
+    let authorization = format!("Authorization: {}", basic(user_colon_password));
+    let reply = server.request("GET", "/login", &[&authorization], "");
+    (reply.status, reply.body)
+}
+
+fn check(server: &Running, token: &str) -> String {
+    server.get(&format!("/test?token={token}")).body
+}
+
+#[test]
+fn the_files_users_log_in_and_the_default_user_is_gone() {
+    let dir = TempDir::new();
+    let file = dir.join("users.txt");
+    write_private(&file, "# the team\nann:secret\nbob:a:b\n");
+    let server = Running::start(
+        BINARY,
+        &["--users-file", file.to_str().unwrap(), "--user", "cy:3"],
+    );
+    assert_eq!(login(&server, "ann:secret").0, 200);
+    assert_eq!(login(&server, "bob:a:b").0, 200);
+    assert_eq!(login(&server, "cy:3").0, 200);
+    assert_eq!(login(&server, "magigo:123456").0, 401);
+    // Nothing to warn of: only its owner may read it.
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(!server.stderr().contains("warning"), "{}", server.stderr());
+}
+
+#[test]
+fn each_error_of_the_file_is_one_line_and_exit_2() {
+    let dir = TempDir::new();
+    let file = dir.join("users.txt");
+    let shown = file.display().to_string();
+    let cases = [
+        (
+            "ann:1\nbob\n",
+            format!("{shown}:2: not NAME:PASSWORD (no ':')"),
+        ),
+        (":1\n", format!("{shown}:1: the name is empty")),
+        (
+            "ann:\n",
+            format!("{shown}:1: user 'ann' has an empty password"),
+        ),
+        (
+            "ann:1\nann:2\n",
+            format!("{shown}:2: user 'ann' is given twice"),
+        ),
+        (
+            "cy:1\n",
+            format!("{shown}:1: user 'cy' is given by --user too"),
+        ),
+    ];
+    for (text, expected) in cases {
+        write_private(&file, text);
+        let output = Command::new(BINARY)
+            .args([
+                "--port",
+                "0",
+                "--users-file",
+                file.to_str().unwrap(),
+                "--user",
+                "cy:2",
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{text:?}: {stderr}");
+        assert_eq!(
+            stderr.trim_end(),
+            format!("token-server: {expected}"),
+            "{text:?}"
+        );
+        assert!(output.stdout.is_empty());
+    }
+    let missing = dir.join("missing.txt");
+    let output = Command::new(BINARY)
+        .args(["--port", "0", "--users-file", missing.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr).trim_end(),
+        format!(
+            "token-server: {}: cannot read it: No such file or directory (os error 2)",
+            missing.display()
+        )
+    );
+}
+
+#[test]
+fn a_file_others_may_read_is_a_warning_at_start() {
+    let dir = TempDir::new();
+    let file = dir.join("users.txt");
+    std::fs::write(&file, "ann:secret\n").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let server = Running::start(BINARY, &["--users-file", file.to_str().unwrap()]);
+    let stderr = server.wait_for_stderr("warning");
+    assert_eq!(
+        stderr.lines().next(),
+        Some(
+            format!(
+                "token-server: warning: {} may be read by group or others (mode 644): chmod 600 {}",
+                file.display(),
+                file.display()
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(login(&server, "ann:secret").0, 200);
+}
+
+#[test]
+fn sighup_reads_the_file_again_and_keeps_the_tokens_of_users_who_stayed_the_same() {
+    let dir = TempDir::new();
+    let file = dir.join("users.txt");
+    write_private(&file, "kept:1\nchanged:2\ngone:3\n");
+    let server = Running::start(BINARY, &["--users-file", file.to_str().unwrap()]);
+    let (_, kept) = login(&server, "kept:1");
+    let (_, changed) = login(&server, "changed:2");
+    let (_, gone) = login(&server, "gone:3");
+    write_private(&file, "kept:1\nchanged:new\nnew:4\n");
+    server.signal("HUP");
+    let stderr = server.wait_for_stderr("reloaded");
+    assert!(
+        stderr.contains(&format!(
+            "token-server: reloaded 3 users from {}\n",
+            file.display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(check(&server, &kept), "data");
+    assert_eq!(check(&server, &changed), "error");
+    assert_eq!(check(&server, &gone), "error");
+    assert_eq!(login(&server, "changed:2").0, 401);
+    assert_eq!(login(&server, "changed:new").0, 200);
+    assert_eq!(login(&server, "new:4").0, 200);
+    assert_eq!(login(&server, "gone:3").0, 401);
+}
+
+#[test]
+fn sighup_with_a_broken_file_leaves_the_users_as_they_were() {
+    let dir = TempDir::new();
+    let file = dir.join("users.txt");
+    write_private(&file, "ann:1\n");
+    let mut server = Running::start(BINARY, &["--users-file", file.to_str().unwrap()]);
+    let (_, token) = login(&server, "ann:1");
+    write_private(&file, "ann:1\nbob\n");
+    server.signal("HUP");
+    let stderr = server.wait_for_stderr("stay as they were");
+    assert!(
+        stderr.contains(&format!(
+            "token-server: {}:2: not NAME:PASSWORD (no ':'); the users stay as they were\n",
+            file.display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(check(&server, &token), "data");
+    assert_eq!(login(&server, "ann:1").0, 200);
+    assert!(server.is_alive());
+}
+
+#[test]
+fn without_a_users_file_sighup_stops_the_server_as_a_closed_terminal_would() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut server = Running::start(BINARY, &[]);
+    server.signal("HUP");
+    let status = server
+        .wait_for_exit(Duration::from_secs(2))
+        .expect("stopped");
+    assert_eq!(status.signal(), Some(1));
+}
