@@ -19,7 +19,9 @@
 # server is started here and stopped by its PID.
 # BENCH_PAIRS (default 5) and BENCH_SECONDS (default 4) change the runs;
 # BENCH_BEFORE=DIR adds an earlier build's DIR/token-server to each round of
-# the HTTP scenarios (and of the HTTPS ones when it has --tls-cert).
+# the HTTP scenarios (and of the HTTPS ones when it has --tls-cert);
+# BENCH_ONLY=PATTERN runs only the tables whose title matches it (grep -E),
+# and nothing after them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/server.sh
@@ -120,6 +122,9 @@ summary=()
 # A ratio is A/B of two variants' requests per second.
 scenario() {
   local title=$1 mix=$2 clients=$3
+  if [ -n "${BENCH_ONLY:-}" ] && ! grep -Eq -- "$BENCH_ONLY" <<<"$title"; then
+    return 0
+  fi
   local -a flags variants ratios
   read -r -a flags <<<"$4"
   read -r -a variants <<<"$5"
@@ -203,6 +208,11 @@ scenario "/login, 16 keep-alive clients" login 16 "" "$http_variants" "$http_rat
 scenario "HTTPS /test, 16 keep-alive clients" test 16 "" "$tls_variants" "$tls_ratios"
 scenario "HTTPS, a new connection (and handshake) per /test, 16 clients" test 16 "--new-connections" \
   "tls-quiet nginx-tls quiet nginx" "tls-quiet/nginx-tls quiet/nginx"
+
+if [ -n "${BENCH_ONLY:-}" ]; then
+  printf '%s\n' "${summary[@]}"
+  exit 0
+fi
 
 echo "== memory: RSS of token-server --quiet, 16 clients logging in as 16 users"
 start_server memory "$server" --port 0 --quiet "${users[@]}"
