@@ -59,6 +59,14 @@ impl Answer {
         self.user.as_deref().or(self.reason.as_deref())
     }
 
+    /// The same note, taken out for the log (the client never sees it).
+    pub fn take_log_note(&mut self) -> Option<Cow<'static, str>> {
+        match self.user.take() {
+            Some(user) => Some(Cow::Owned(user)),
+            None => self.reason.take(),
+        }
+    }
+
     /// The answer as tiny_http sends it, with its `Content-Type`.
     pub fn into_response(self) -> Response {
         let body = match self.body {

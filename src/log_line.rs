@@ -1,5 +1,7 @@
-//! The request log's lines: one per answer, with secrets hidden. (They are
-//! written to stderr by `log_writer`.)
+//! The request log's lines: one per answer, with secrets hidden. The request
+//! loop (and, for the server's own refusals, a connection's thread) gives the
+//! facts of a line, an [`Entry`], to `log_writer`, whose thread formats them
+//! here and writes them to stderr: none of this work is the loop's.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -9,31 +11,58 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::{auth, calendar};
 
-/// What one log line says about one answer.
-pub struct Entry<'a> {
+/// What one log line says about one answer: its facts, as the loop had them,
+/// not yet formatted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
     /// When the answer was given.
     pub time: SystemTime,
-    pub client: Option<&'a SocketAddr>,
+    pub client: Option<SocketAddr>,
     /// `None` for a request too broken to have one.
-    pub method: Option<&'a str>,
+    pub method: Option<Cow<'static, str>>,
     /// The target, with its query; `None` for a request too broken to have one.
-    pub url: Option<&'a str>,
+    pub url: Option<String>,
     /// `None` for a connection closed unanswered (a TLS handshake that failed).
     pub status: Option<u16>,
     /// How long the answer took.
     pub elapsed: Duration,
     /// Why a request was refused ("token expired"), or whose token or login
     /// it was ("magigo"). The client never sees it.
-    pub note: Option<&'a str>,
+    pub note: Option<Cow<'static, str>>,
+    /// With `--verbose`, the request's header fields, shown under the line.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Entry {
+    /// About how many bytes its line takes (for the log's bound on what
+    /// waits).
+    pub fn size(&self) -> usize {
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(name, value)| name.len() + value.len() + 8)
+            .sum();
+        80 + self.url.as_ref().map_or(0, String::len)
+            + self.note.as_ref().map_or(0, |note| note.len())
+            + headers
+    }
 }
 
 /// `2026-11-27T11:02:03.456Z 127.0.0.1:53412 GET /test?token=*** 200 0.05ms (magigo)`,
 /// with a newline; `-` where the request had no client address, method,
-/// path or status, and the note in brackets.
-pub fn line(entry: &Entry<'_>) -> String {
-    // Written piece by piece into one String: this runs for every request.
+/// path or status, and the note in brackets; with `--verbose`, the header
+/// lines after it.
+pub fn line(entry: &Entry) -> String {
     let mut line = String::with_capacity(160);
-    push_timestamp(&mut line, entry.time);
+    push_line(&mut line, entry);
+    line
+}
+
+/// Appends `entry`'s line (see [`line`]) to `out`.
+pub fn push_line(out: &mut String, entry: &Entry) {
+    // Written piece by piece: this runs for every request.
+    let line = out;
+    push_timestamp(line, entry.time);
     line.push(' ');
     match entry.client {
         Some(client) => {
@@ -42,9 +71,9 @@ pub fn line(entry: &Entry<'_>) -> String {
         None => line.push('-'),
     }
     line.push(' ');
-    push_printable(&mut line, entry.method.unwrap_or("-"));
+    push_printable(line, entry.method.as_deref().unwrap_or("-"));
     line.push(' ');
-    push_printable(&mut line, &masked_url(entry.url.unwrap_or("-")));
+    push_printable(line, &masked_url(entry.url.as_deref().unwrap_or("-")));
     match entry.status {
         Some(status) => {
             let _ = write!(line, " {status}");
@@ -54,13 +83,13 @@ pub fn line(entry: &Entry<'_>) -> String {
     // `0.05ms`: milliseconds with two decimals, rounded.
     let hundredths = (entry.elapsed.as_micros() + 5) / 10;
     let _ = write!(line, " {}.{:02}ms", hundredths / 100, hundredths % 100);
-    if let Some(note) = entry.note {
+    if let Some(note) = &entry.note {
         line.push_str(" (");
-        push_printable(&mut line, note);
+        push_printable(line, note);
         line.push(')');
     }
     line.push('\n');
-    line
+    push_header_lines(line, &entry.headers);
 }
 
 /// `2026-11-27T11:02:03.456Z`: RFC 3339, in UTC, with milliseconds.
@@ -92,23 +121,21 @@ fn push_timestamp(line: &mut String, time: SystemTime) {
 
 /// The request's headers, one per line and indented, as the tutorial printed
 /// them; an Authorization value is cut to its scheme (`Basic ***`).
-pub fn header_lines<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    let mut lines = String::new();
+fn push_header_lines(lines: &mut String, headers: &[(String, String)]) {
     for (name, value) in headers {
         let secret = name.eq_ignore_ascii_case("Authorization")
             || name.eq_ignore_ascii_case("Proxy-Authorization");
         lines.push_str("    ");
-        push_printable(&mut lines, name);
+        push_printable(lines, name);
         lines.push_str(": ");
         if secret {
-            push_printable(&mut lines, value.split_whitespace().next().unwrap_or(""));
+            push_printable(lines, value.split_whitespace().next().unwrap_or(""));
             lines.push_str(" ***");
         } else {
-            push_printable(&mut lines, value);
+            push_printable(lines, value);
         }
         lines.push('\n');
     }
-    lines
 }
 
 /// The request target with the value of every secret parameter (a token or a
@@ -211,17 +238,29 @@ mod tests {
         UNIX_EPOCH + Duration::from_millis(1_795_777_323_456)
     }
 
+    /// An entry at that time, with nothing known but the status.
+    fn entry(status: u16) -> Entry {
+        Entry {
+            time: example_time(),
+            client: None,
+            method: None,
+            url: None,
+            status: Some(status),
+            elapsed: Duration::ZERO,
+            note: None,
+            headers: Vec::new(),
+        }
+    }
+
     #[test]
     fn line_has_time_client_method_path_status_duration_and_note() {
-        let client: SocketAddr = "127.0.0.1:53412".parse().unwrap();
         let line = line(&Entry {
-            time: example_time(),
-            client: Some(&client),
-            method: Some("GET"),
-            url: Some("/test?token=secret"),
-            status: Some(200),
+            client: Some("127.0.0.1:53412".parse().unwrap()),
+            method: Some("GET".into()),
+            url: Some("/test?token=secret".into()),
             elapsed: Duration::from_micros(50),
-            note: Some("magigo"),
+            note: Some("magigo".into()),
+            ..entry(200)
         });
         assert_eq!(
             line,
@@ -232,13 +271,8 @@ mod tests {
     #[test]
     fn line_of_a_request_without_method_or_path() {
         let line = line(&Entry {
-            time: example_time(),
-            client: None,
-            method: None,
-            url: None,
-            status: Some(400),
-            elapsed: Duration::ZERO,
-            note: Some("bare LF in the head"),
+            note: Some("bare LF in the head".into()),
+            ..entry(400)
         });
         assert_eq!(
             line,
@@ -247,15 +281,27 @@ mod tests {
     }
 
     #[test]
+    fn line_of_a_connection_closed_unanswered() {
+        let line = line(&Entry {
+            status: None,
+            client: Some("[::1]:40000".parse().unwrap()),
+            note: Some("TLS handshake not finished in time".into()),
+            elapsed: Duration::from_millis(10_000),
+            ..entry(0)
+        });
+        assert_eq!(
+            line,
+            "2026-11-27T11:02:03.456Z [::1]:40000 - - - 10000.00ms (TLS handshake not finished in time)\n"
+        );
+    }
+
+    #[test]
     fn line_escapes_control_characters_and_non_ascii() {
         let line = line(&Entry {
-            time: example_time(),
-            client: None,
-            method: Some("GET"),
-            url: Some("/a\nfake 200\u{1b}[31m"),
-            status: Some(404),
-            elapsed: Duration::ZERO,
-            note: Some("caf\u{e9}"),
+            method: Some("GET".into()),
+            url: Some("/a\nfake 200\u{1b}[31m".into()),
+            note: Some("caf\u{e9}".into()),
+            ..entry(404)
         });
         assert_eq!(
             line,
@@ -297,14 +343,21 @@ mod tests {
     }
 
     #[test]
-    fn header_lines_cut_authorization_to_scheme() {
-        let headers = [
-            ("Host", "127.0.0.1:5000"),
-            ("Authorization", testkit::data::MAGIGO_BASIC),
+    fn verbose_header_lines_cut_authorization_to_its_scheme() {
+        let headers = vec![
+            ("Host".to_string(), "127.0.0.1:5000".to_string()),
+            (
+                "Authorization".to_string(),
+                testkit::data::MAGIGO_BASIC.to_string(),
+            ),
         ];
+        let line = line(&Entry {
+            headers,
+            ..entry(200)
+        });
         assert_eq!(
-            header_lines(headers),
-            "    Host: 127.0.0.1:5000\n    Authorization: Basic ***\n"
+            line,
+            "2026-11-27T11:02:03.456Z - - - 200 0.00ms\n    Host: 127.0.0.1:5000\n    Authorization: Basic ***\n"
         );
     }
 }

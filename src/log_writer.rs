@@ -1,15 +1,38 @@
-//! The request log's writer: a thread of its own writes the lines, so that a
-//! slow or stuck stderr never holds up the request loop.
+//! The request log's writer: a thread of its own formats the lines and writes
+//! them, so that neither the work of a line nor a slow or stuck stderr ever
+//! holds up the request loop.
 //!
-//! The loop only appends a line to a buffer. Up to 1 MiB may wait there; if
-//! nobody reads stderr and that fills up, further lines are dropped and
-//! counted, and once stderr takes lines again the count is written:
-//! `token-server: 3 log lines dropped`.
+//! The loop only appends a line's facts (a [`Record`]) to a list. Up to 1 MiB
+//! of lines may wait there; if nobody reads stderr and that fills up, further
+//! lines are dropped and counted, and once stderr takes lines again the count
+//! is written: `token-server: 3 log lines dropped`.
 
 use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use crate::log_line::{self, Entry};
+
+/// One thing for the log.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    /// An answer's line, from its facts.
+    Answer(Entry),
+    /// A line of the server's own (a reload, an accept error), with its
+    /// newline.
+    Text(String),
+}
+
+impl Record {
+    /// About how many bytes it takes, written.
+    fn size(&self) -> usize {
+        match self {
+            Record::Answer(entry) => entry.size(),
+            Record::Text(text) => text.len(),
+        }
+    }
+}
 
 /// The most bytes of log lines waiting to be written.
 pub const MAX_WAITING: usize = 1024 * 1024;
@@ -34,7 +57,9 @@ struct Shared {
 
 #[derive(Default)]
 struct Waiting {
-    text: Vec<u8>,
+    records: Vec<Record>,
+    /// What `records` take, written, about.
+    bytes: usize,
     /// Lines dropped since the last count was written.
     dropped: u64,
     /// No more lines will come: write what is left and stop.
@@ -58,20 +83,27 @@ impl LogWriter {
         Ok(LogWriter { shared })
     }
 
-    /// Queues `line` (with its newline) to be written, or drops and counts it
-    /// when 1 MiB is already waiting. Never waits on the output.
-    pub fn write_line(&self, line: &str) {
+    /// Queues `record` to be written, or drops and counts it when 1 MiB is
+    /// already waiting. Never waits on the output, and formats nothing.
+    pub fn write(&self, record: Record) {
+        let size = record.size();
         let mut waiting = self.shared.waiting();
-        if waiting.text.len() + line.len() > MAX_WAITING {
+        if waiting.bytes + size > MAX_WAITING {
             waiting.dropped += 1;
             return;
         }
-        let before = waiting.text.len();
-        waiting.text.extend_from_slice(line.as_bytes());
+        let before = waiting.bytes;
+        waiting.records.push(record);
+        waiting.bytes += size;
         // The writer waits for a first line, then for a batch to fill.
-        if before == 0 || (before < BATCH && waiting.text.len() >= BATCH) {
+        if before == 0 || (before < BATCH && waiting.bytes >= BATCH) {
             self.shared.changed.notify_one();
         }
+    }
+
+    /// Queues a line of the server's own (with its newline).
+    pub fn write_line(&self, line: &str) {
+        self.write(Record::Text(line.to_string()));
     }
 
     /// Writes `last` after every line queued so far, and waits (up to
@@ -82,7 +114,8 @@ impl LogWriter {
         {
             let mut waiting = self.shared.waiting();
             // The last words are written even when the buffer is full.
-            waiting.text.extend_from_slice(last.as_bytes());
+            waiting.bytes += last.len();
+            waiting.records.push(Record::Text(last.to_string()));
             waiting.finished = true;
             self.shared.changed.notify_all();
         }
@@ -112,36 +145,47 @@ impl Shared {
     }
 }
 
-/// The writer thread: takes all waiting lines at once, writes them, and then,
-/// if lines were dropped meanwhile, how many.
+/// The writer thread: takes all waiting records at once, formats them,
+/// writes them, and then, if lines were dropped meanwhile, how many.
 fn write_lines(shared: &Shared, mut output: impl Write) {
+    // Both reused: the records taken, and the text they make.
+    let mut records = Vec::new();
+    let mut text = String::new();
     loop {
-        let (text, dropped, finished) = {
+        let (dropped, finished) = {
             let mut waiting = shared.waiting();
-            while waiting.text.is_empty() && waiting.dropped == 0 && !waiting.finished {
+            while waiting.records.is_empty() && waiting.dropped == 0 && !waiting.finished {
                 waiting = shared
                     .changed
                     .wait(waiting)
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
             }
-            if waiting.text.len() < BATCH && !waiting.finished {
+            if waiting.bytes < BATCH && !waiting.finished {
                 waiting = match shared.changed.wait_timeout(waiting, BATCH_DELAY) {
                     Ok((waiting, _)) => waiting,
                     Err(poisoned) => poisoned.into_inner().0,
                 };
             }
-            let dropped = std::mem::take(&mut waiting.dropped);
-            (std::mem::take(&mut waiting.text), dropped, waiting.finished)
+            std::mem::swap(&mut records, &mut waiting.records);
+            waiting.bytes = 0;
+            (std::mem::take(&mut waiting.dropped), waiting.finished)
         };
-        // Lines are dropped only while the buffer is full, so the dropped ones
-        // came after every line of `text`: the count goes after it. (An error
+        text.clear();
+        for record in records.drain(..) {
+            match record {
+                Record::Answer(entry) => log_line::push_line(&mut text, &entry),
+                Record::Text(line) => text.push_str(&line),
+            }
+        }
+        // Lines are dropped only while the list is full, so the dropped ones
+        // came after every line taken: the count goes after them. (An error
         // means stderr is closed; there is nowhere else to say so.)
-        let _ = output.write_all(&text);
+        let _ = output.write_all(text.as_bytes());
         if dropped > 0 {
             let _ = writeln!(output, "token-server: {dropped} log lines dropped");
         }
         let _ = output.flush();
-        if finished && shared.waiting().text.is_empty() {
+        if finished && shared.waiting().records.is_empty() {
             let mut waiting = shared.waiting();
             waiting.done = true;
             shared.changed.notify_all();
@@ -207,7 +251,7 @@ mod tests {
         let log = LogWriter::start(output).unwrap();
         // The first line goes to the writer, which gets stuck writing it.
         log.write_line("first\n");
-        while !log.shared.waiting().text.is_empty() {
+        while !log.shared.waiting().records.is_empty() {
             thread::yield_now();
         }
         let line = "x".repeat(1023) + "\n";

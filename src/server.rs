@@ -16,8 +16,8 @@ use signal_hook::iterator::Signals;
 use tiny_http::{NoRequest, OnRefusal, Options, Refusal, Server, ServerError};
 
 use crate::cli::{Config, Verbosity};
-use crate::log_line::{self, Entry};
-use crate::log_writer::LogWriter;
+use crate::log_line::Entry;
+use crate::log_writer::{LogWriter, Record};
 use crate::routes::{self, App, BODY_LIMIT};
 use crate::users_file;
 
@@ -48,14 +48,15 @@ pub fn listen(
         .map_err(|error| format!("cannot listen on {shown}: {error}"))?;
     let refusals_log = log.clone();
     let on_refusal = move |client: SocketAddr, elapsed: Duration, refusal: Refusal| {
-        refusals_log.write_line(&log_line::line(&Entry {
+        refusals_log.write(Record::Answer(Entry {
             time: SystemTime::now(),
-            client: Some(&client),
-            method: refusal.method.as_deref(),
-            url: refusal.target.as_deref(),
+            client: Some(client),
+            method: refusal.method.map(Into::into),
+            url: refusal.target,
             status: refusal.status,
             elapsed,
-            note: Some(&refusal.reason),
+            note: Some(refusal.reason),
+            headers: Vec::new(),
         }));
     };
     let errors_log = log.clone();
@@ -167,27 +168,29 @@ pub fn serve(
             }
             Err(NoRequest::ListenerFailed(error)) => return Err(error),
         };
-        let answer = routes::handle(&request, app, unix_now());
-        // The log line is made before the request goes with its answer.
-        let line = (verbosity != Verbosity::Quiet).then(|| {
-            let mut line = log_line::line(&Entry {
-                time: SystemTime::now(),
-                client: Some(&request.remote_addr()),
-                method: Some(request.method().as_str()),
-                url: Some(request.url()),
-                status: Some(answer.status),
-                elapsed: request.received_at().elapsed(),
-                note: answer.log_note(),
-            });
-            if verbosity == Verbosity::Verbose {
-                line.push_str(&log_line::header_lines(request.headers()));
-            }
-            line
+        let mut answer = routes::handle(&request, app, unix_now());
+        // The facts of the log line, taken before the request goes with its
+        // answer; the log's own thread makes the line of them.
+        let entry = (verbosity != Verbosity::Quiet).then(|| Entry {
+            time: SystemTime::now(),
+            client: Some(request.remote_addr()),
+            method: Some(request.method().as_str().into()),
+            url: Some(request.url().to_string()),
+            status: Some(answer.status),
+            elapsed: request.received_at().elapsed(),
+            note: answer.take_log_note(),
+            headers: match verbosity {
+                Verbosity::Verbose => request
+                    .headers()
+                    .map(|(name, value)| (name.to_string(), value.to_string()))
+                    .collect(),
+                _ => Vec::new(),
+            },
         });
         // The answer goes to the connection's own thread, which writes it.
         request.respond(answer.into_response());
-        if let Some(line) = line {
-            log.write_line(&line);
+        if let Some(entry) = entry {
+            log.write(Record::Answer(entry));
         }
     }
 }
