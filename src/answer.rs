@@ -14,6 +14,7 @@ pub struct Answer {
     /// Exactly what the client gets: no trailing newline, so that
     /// `TOKEN=$(curl -s ...)` and `r.text == 'data'` work as they are.
     pub body: Cow<'static, str>,
+    /// `Content-Type` first.
     pub headers: Vec<(&'static str, Cow<'static, str>)>,
     /// Why the answer is what it is, for the request log only (say, "token
     /// expired"); the client never sees it.
@@ -25,10 +26,14 @@ pub struct Answer {
 impl Answer {
     /// `body` is a constant (`"error"`) or a `String` made for this answer.
     pub fn new(status: u16, body: impl Into<Cow<'static, str>>) -> Answer {
+        // Room for what any answer here has: its Content-Type, and a few more
+        // (one list, which becomes the Response's own).
+        let mut headers = Vec::with_capacity(4);
+        headers.push(("Content-Type", Cow::Borrowed(CONTENT_TYPE)));
         Answer {
             status,
             body: body.into(),
-            headers: Vec::new(),
+            headers,
             reason: None,
             user: None,
         }
@@ -67,17 +72,12 @@ impl Answer {
         }
     }
 
-    /// The answer as tiny_http sends it, with its `Content-Type`.
+    /// The answer as tiny_http sends it.
     pub fn into_response(self) -> Response {
         let body = match self.body {
             Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
             Cow::Owned(text) => Cow::Owned(text.into_bytes()),
         };
-        let mut response =
-            Response::new(self.status, body).with_header("Content-Type", CONTENT_TYPE);
-        for (name, value) in self.headers {
-            response = response.with_header(name, value);
-        }
-        response
+        Response::new(self.status, body).with_headers(self.headers)
     }
 }

@@ -22,11 +22,38 @@ pub fn is_secret_field(name: &str) -> bool {
     TOKEN_FIELDS.contains(&name) || name == PASSWORD_FIELD
 }
 
-/// A user name and password, as the client sent them.
+/// A user name and password, as the client sent them: `user:password` in
+/// one string (as Basic sends them, so that reading them copies nothing),
+/// split at its first `:`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {
-    pub user: String,
-    pub password: String,
+    text: String,
+    colon: usize,
+}
+
+impl Credentials {
+    pub fn new(user: &str, password: &str) -> Credentials {
+        Credentials {
+            text: format!("{user}:{password}"),
+            colon: user.len(),
+        }
+    }
+
+    /// `user:password` as it came; `None` without a `:`.
+    fn from_text(text: String) -> Option<Credentials> {
+        let colon = text.find(':')?;
+        Some(Credentials { text, colon })
+    }
+
+    /// Everything before the first `:`.
+    pub fn user(&self) -> &str {
+        &self.text[..self.colon]
+    }
+
+    /// Everything after the first `:` (so it may hold `:`).
+    pub fn password(&self) -> &str {
+        &self.text[self.colon + 1..]
+    }
 }
 
 /// What a login request carries.
@@ -41,13 +68,14 @@ pub enum CredentialsInput {
     One(Credentials),
 }
 
-/// What a `/test` or `/logout` request carries.
+/// What a `/test` or `/logout` request carries: the token, borrowed from
+/// the request when it needs no decoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TokenInput {
+pub enum TokenInput<'a> {
     Missing,
     /// Sent in more than one place, or more than once: RFC 6750 allows one.
     Several,
-    One(String),
+    One(Cow<'a, str>),
 }
 
 /// Splits an Authorization value into its scheme and the rest, trimmed:
@@ -69,12 +97,7 @@ pub fn basic_credentials(authorization: &str) -> Option<Credentials> {
         return None;
     }
     let decoded = STANDARD.decode(encoded).ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, password) = text.split_once(':')?;
-    Some(Credentials {
-        user: user.to_string(),
-        password: password.to_string(),
-    })
+    Credentials::from_text(String::from_utf8(decoded).ok()?)
 }
 
 /// Finds the login credentials among the Authorization headers and the form
@@ -84,32 +107,32 @@ pub fn find_credentials<'a>(
     authorizations: impl IntoIterator<Item = &'a str>,
     form: &[u8],
 ) -> CredentialsInput {
-    let mut found = Vec::new();
+    // The first place that holds credentials (`None` when they were
+    // unreadable there), and how many places did.
+    let mut found = None;
+    let mut places = 0;
     for authorization in authorizations {
         let (scheme, _) = split_scheme(authorization);
         if scheme.eq_ignore_ascii_case("basic") {
-            found.push(basic_credentials(authorization));
+            places += 1;
+            found = Some(basic_credentials(authorization));
         }
     }
     let mut users = fields_named(form, &[USER_FIELD]);
     let mut passwords = fields_named(form, &[PASSWORD_FIELD]);
     let (user, password) = (users.next(), passwords.next());
     if user.is_some() || password.is_some() {
-        let from_form = match (user, password, users.next(), passwords.next()) {
-            (Some(user), Some(password), None, None) => Some(Credentials {
-                user: user.into_owned(),
-                password: password.into_owned(),
-            }),
+        places += 1;
+        found = Some(match (user, password, users.next(), passwords.next()) {
+            (Some(user), Some(password), None, None) => Some(Credentials::new(&user, &password)),
             _ => None,
-        };
-        found.push(from_form);
+        });
     }
-    let mut found = found.into_iter();
-    match (found.next(), found.next()) {
-        (None, _) => CredentialsInput::Missing,
-        (Some(Some(credentials)), None) => CredentialsInput::One(credentials),
-        (Some(None), None) => CredentialsInput::Malformed,
-        (Some(_), Some(_)) => CredentialsInput::Several,
+    match (places, found) {
+        (0, _) | (_, None) => CredentialsInput::Missing,
+        (1, Some(Some(credentials))) => CredentialsInput::One(credentials),
+        (1, Some(None)) => CredentialsInput::Malformed,
+        _ => CredentialsInput::Several,
     }
 }
 
@@ -118,16 +141,16 @@ pub fn find_credentials<'a>(
 /// of them may carry it, once.
 pub fn find_token<'a>(
     authorizations: impl IntoIterator<Item = &'a str>,
-    query: &[u8],
-    form: &[u8],
-) -> TokenInput {
+    query: &'a [u8],
+    form: &'a [u8],
+) -> TokenInput<'a> {
     let mut found = None;
     let mut count = 0;
     for authorization in authorizations {
         let (scheme, token) = split_scheme(authorization);
         if scheme.eq_ignore_ascii_case("bearer") {
             count += 1;
-            found = Some(token.to_string());
+            found = Some(Cow::Borrowed(token));
         }
     }
     // A `+` pasted raw into a URL or a form arrives as a space, and base64 has
@@ -135,7 +158,10 @@ pub fn find_token<'a>(
     for encoded in [query, form] {
         for value in fields_named(encoded, &TOKEN_FIELDS) {
             count += 1;
-            found = Some(value.replace(' ', "+"));
+            found = Some(match value {
+                Cow::Borrowed(value) if !value.contains(' ') => Cow::Borrowed(value),
+                value => Cow::Owned(value.replace(' ', "+")),
+            });
         }
     }
     match (count, found) {
@@ -163,10 +189,7 @@ mod tests {
     use testkit::data::{MAGIGO_BASIC, basic};
 
     fn credentials(user: &str, password: &str) -> Credentials {
-        Credentials {
-            user: user.into(),
-            password: password.into(),
-        }
+        Credentials::new(user, password)
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Answers one request: the routes, matched by hand, and what each one does.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use tiny_http::{BodyTooLarge, Method, Request};
@@ -131,24 +132,24 @@ fn login(request: &Request, app: &mut App, now: f64) -> Answer {
         CredentialsInput::Several => return refused("credentials in more than one place"),
     };
     // The same for a user name that exists and one that does not.
-    if let Err(spent) = app.budgets.check_login(client, &credentials.user, now) {
+    if let Err(spent) = app.budgets.check_login(client, credentials.user(), now) {
         return too_many_attempts(spent);
     }
     match app
         .users
-        .login(&credentials.user, &credentials.password, now)
+        .login(credentials.user(), credentials.password(), now)
     {
         // RFC 6749 5.1: an answer that carries a token must not be cached.
         Some(token) => {
-            app.budgets.login_succeeded(client, &credentials.user);
+            app.budgets.login_succeeded(client, credentials.user());
             Answer::new(200, token)
                 .with_header("Pragma", "no-cache")
-                .for_user(&credentials.user)
+                .for_user(credentials.user())
         }
         // Unknown user and wrong password get the same answer, so the answer
         // does not tell which user names exist.
         None => {
-            app.budgets.login_failed(client, &credentials.user, now);
+            app.budgets.login_failed(client, credentials.user(), now);
             refused("wrong user or password")
         }
     }
@@ -210,7 +211,7 @@ fn revoke_token(request: &Request, app: &mut App, _now: f64) -> Answer {
 
 /// The one token a `/test` or `/logout` request carries; `Err` holds the
 /// answer when it carries none, or more than one.
-fn token_of(request: &Request) -> Result<String, Answer> {
+fn token_of(request: &Request) -> Result<Cow<'_, str>, Answer> {
     let form = form_of(request)?;
     let query = query_of(request.url()).as_bytes();
     match auth::find_token(authorizations(request), query, form) {

@@ -6,6 +6,7 @@
 //! random part makes that string impossible for anyone else to guess.
 
 use std::collections::hash_map::RandomState;
+use std::fmt::Write as _;
 use std::hash::{BuildHasher, Hasher};
 
 use base64::Engine;
@@ -23,10 +24,12 @@ pub struct Claims {
 /// Python writes it, and the expiry with two decimals, like the tutorial's
 /// `1472450500.34`.
 pub fn encode(user: &str, random: f64, expires_at: f64) -> String {
-    STANDARD.encode(format!(
-        "{user}:{}:{expires_at:.2}",
-        python_float_text(random)
-    ))
+    let mut text = String::with_capacity(user.len() + 40);
+    text.push_str(user);
+    text.push(':');
+    push_python_float(&mut text, random);
+    let _ = write!(text, ":{expires_at:.2}");
+    STANDARD.encode(text)
 }
 
 /// A token's random part: a float in [0, 1), like Python's `random.random()`.
@@ -50,18 +53,27 @@ pub fn random_part() -> f64 {
 /// that reads back as the same number (Rust's `{}` too), but `0.0` for zero
 /// and an exponent below 0.0001 (`1.5e-05`, where Rust writes `0.000015`).
 pub fn python_float_text(number: f64) -> String {
+    let mut text = String::new();
+    push_python_float(&mut text, number);
+    text
+}
+
+/// Appends `number` as [`python_float_text`] writes it.
+fn push_python_float(text: &mut String, number: f64) {
     if number == 0.0 {
-        return "0.0".to_string();
-    }
-    if number.abs() >= 1e-4 {
-        return number.to_string();
-    }
-    // `{:e}` is also the shortest round-trip form: `1.5e-5`. Python writes the
-    // exponent with a sign and at least two digits.
-    let text = format!("{number:e}");
-    match text.split_once("e-") {
-        Some((mantissa, exponent)) => format!("{mantissa}e-{exponent:0>2}"),
-        None => text,
+        text.push_str("0.0");
+    } else if number.abs() >= 1e-4 {
+        let _ = write!(text, "{number}");
+    } else {
+        // `{:e}` is also the shortest round-trip form: `1.5e-5`. Python writes
+        // the exponent with a sign and at least two digits.
+        let exponential = format!("{number:e}");
+        match exponential.split_once("e-") {
+            Some((mantissa, exponent)) => {
+                let _ = write!(text, "{mantissa}e-{exponent:0>2}");
+            }
+            None => text.push_str(&exponential),
+        }
     }
 }
 
@@ -69,7 +81,7 @@ pub fn python_float_text(number: f64) -> String {
 /// `UID:RANDOM:EXPIRY` with a finite number for EXPIRY.
 pub fn decode(token: &str) -> Option<Claims> {
     let bytes = STANDARD.decode(token).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
+    let mut text = String::from_utf8(bytes).ok()?;
     // The user id cannot hold a `:` (Basic credentials end it at the first one),
     // so the first `:` ends it here too, and the last one starts the expiry.
     let (user, rest) = text.split_once(':')?;
@@ -78,8 +90,11 @@ pub fn decode(token: &str) -> Option<Claims> {
     if user.is_empty() || !expires_at.is_finite() {
         return None;
     }
+    // The user id is the text's start: what is left of it, not a copy.
+    let user_length = user.len();
+    text.truncate(user_length);
     Some(Claims {
-        user: user.to_string(),
+        user: text,
         expires_at,
     })
 }

@@ -98,7 +98,7 @@ fn read_request(
 ) -> Result<(Parts, Delivery), ReadError> {
     let head = read_head(connection)?;
     let of_this = |refusal: Refusal| {
-        ReadError::Refused(refusal.of(Some(head.method.as_str()), Some(&head.target)))
+        ReadError::Refused(refusal.of(Some(head.method.as_str()), Some(head.headers.target())))
     };
     // A client that sent `Expect: 100-continue` waits for this before it
     // sends its body; it is sent only for a body that will be read.
@@ -129,7 +129,6 @@ fn read_request(
     };
     let parts = Parts {
         method: head.method,
-        target: head.target,
         headers: head.headers,
         remote_addr: client,
         body: body.bytes,

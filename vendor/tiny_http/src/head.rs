@@ -40,10 +40,10 @@ pub(crate) enum Framing {
 #[derive(Debug)]
 pub(crate) struct Head {
     pub method: Method,
-    /// The target in origin form (`/path?query`): an absolute-form target
-    /// (`http://host/path?query`) is served by its path and query.
-    pub target: String,
     pub version: Version,
+    /// The target in origin form (`/path?query`: an absolute-form target,
+    /// `http://host/path?query`, is served by its path and query), and the
+    /// header fields.
     pub headers: Headers,
     pub framing: Framing,
     /// The client sent `Expect: 100-continue` and waits for "100 Continue"
@@ -307,14 +307,13 @@ impl Fields<'_, '_> {
             .iter()
             .map(|field| field.name.len() + field.value.len())
             .sum();
-        let mut headers = Headers::with_capacity(bytes, self.fields.len());
+        let mut headers = Headers::new(&target, bytes, self.fields.len());
         for field in self.fields {
             headers.push_received(field.name, field.value);
         }
         let (framing, expects_continue, keep_alive) = read_fields(&headers, version)?;
         Ok(Head {
             method,
-            target,
             version,
             headers,
             framing,
@@ -394,17 +393,17 @@ fn read_fields(
 /// form (`/path?query`) as it is; absolute form (`http://host:port/path?query`)
 /// by its path and query; `*` for OPTIONS and `host:port` for CONNECT as they
 /// are. `Err` says why it is refused.
-fn request_target(method: Method, target: &str) -> Result<String, &'static str> {
+fn request_target(method: Method, target: &str) -> Result<Cow<'_, str>, &'static str> {
     if target.starts_with('/') {
         return if has_valid_percent_encodings(target) {
-            Ok(target.to_string())
+            Ok(Cow::Borrowed(target))
         } else {
             Err("bad percent-encoding in the target")
         };
     }
     match (method, target.split_once("://")) {
-        (Method::Options, _) if target == "*" => Ok(target.to_string()),
-        (Method::Connect, None) if is_host(target) => Ok(target.to_string()),
+        (Method::Options, _) if target == "*" => Ok(Cow::Borrowed(target)),
+        (Method::Connect, None) if is_host(target) => Ok(Cow::Borrowed(target)),
         (_, Some((scheme, rest))) if is_scheme(scheme) => {
             let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
             let (authority, path_and_query) = rest.split_at(end);
@@ -423,9 +422,9 @@ fn request_target(method: Method, target: &str) -> Result<String, &'static str> 
                 return Err("bad percent-encoding in the target");
             }
             Ok(match path_and_query.strip_prefix('?') {
-                Some(_) => format!("/{path_and_query}"),
-                None if path_and_query.is_empty() => "/".to_string(),
-                None => path_and_query.to_string(),
+                Some(_) => Cow::Owned(format!("/{path_and_query}")),
+                None if path_and_query.is_empty() => Cow::Borrowed("/"),
+                None => Cow::Borrowed(path_and_query),
             })
         }
         _ => Err("bad request target"),
@@ -547,7 +546,7 @@ mod tests {
 
     fn target_of(request: &str) -> Result<String, u16> {
         match parse(request.as_bytes()) {
-            Ok(Parsed::Complete(head, _)) => Ok(head.target),
+            Ok(Parsed::Complete(head, _)) => Ok(head.headers.target().to_string()),
             Ok(Parsed::Partial) => panic!("partial: {:?}", request),
             Err(refusal) => Err(refusal.status.unwrap_or(0)),
         }
@@ -557,7 +556,7 @@ mod tests {
     fn a_simple_head() {
         let (head, length) = complete(b"GET /test?token=a HTTP/1.1\r\nHost: x\r\n\r\nrest");
         assert_eq!(head.method, Method::Get);
-        assert_eq!(head.target, "/test?token=a");
+        assert_eq!(head.headers.target(), "/test?token=a");
         assert_eq!(head.version, Version::Http11);
         assert_eq!(head.headers.iter().count(), 1);
         assert_eq!(head.framing, Framing::Empty);
@@ -583,7 +582,7 @@ mod tests {
     #[test]
     fn one_empty_line_before_the_request_line_is_skipped() {
         let (head, length) = complete(b"\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
-        assert_eq!(head.target, "/");
+        assert_eq!(head.headers.target(), "/");
         assert_eq!(length, 29);
         assert_eq!(status(b"\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
         assert_eq!(status(b"\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
@@ -641,7 +640,7 @@ mod tests {
     fn http_1_x_above_1_is_served_as_1_1() {
         let (head, _) = complete(b"GET /index HTTP/1.2\r\nHost: x\r\n\r\n");
         assert_eq!(
-            (head.version, head.target.as_str()),
+            (head.version, head.headers.target()),
             (Version::Http11, "/index")
         );
         let (head, _) = complete(b"GET /index HTTP/1.9\r\nHost: x\r\nConnection: close\r\n\r\n");
@@ -929,7 +928,7 @@ mod tests {
                 parses += 1;
                 parsed = end;
                 if let Ok(Parsed::Complete(head, length)) = parse(&raw[..end]) {
-                    assert_eq!((head.target.as_str(), length), ("/", raw.len()));
+                    assert_eq!((head.headers.target(), length), ("/", raw.len()));
                 }
             }
         }

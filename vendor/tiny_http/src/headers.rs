@@ -1,12 +1,15 @@
-//! token-server fork: a request's header fields, kept as the client sent
-//! them, in order. Names and values live in one `String`, and each field is
-//! three offsets into it, so that a head's fields cost two allocations
-//! however many there are (upstream allocated two strings a field).
+//! token-server fork: a request's target and header fields, kept as the
+//! client sent them, in order. The target, then every name and value, live
+//! in one `String`, and each field is three offsets into it, so that a head
+//! costs two allocations however many fields it has (upstream allocated the
+//! target and two strings a field).
 
-/// The header fields of one request.
+/// The target and header fields of one request.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Headers {
+    /// The target, then the fields.
     text: String,
+    target_end: usize,
     fields: Vec<Field>,
 }
 
@@ -19,12 +22,21 @@ struct Field {
 }
 
 impl Headers {
-    /// Room for `fields` fields of `bytes` bytes in all.
-    pub(crate) fn with_capacity(bytes: usize, fields: usize) -> Headers {
+    /// A request's `target`, and room for `fields` fields of `bytes` bytes in
+    /// all.
+    pub(crate) fn new(target: &str, bytes: usize, fields: usize) -> Headers {
+        let mut text = String::with_capacity(target.len() + bytes);
+        text.push_str(target);
         Headers {
-            text: String::with_capacity(bytes),
+            text,
+            target_end: target.len(),
             fields: Vec::with_capacity(fields),
         }
+    }
+
+    /// The target: path and query.
+    pub(crate) fn target(&self) -> &str {
+        &self.text[..self.target_end]
     }
 
     /// Appends a field as it came off the wire: the value's bytes 0x80-0xFF
@@ -94,7 +106,7 @@ mod tests {
 
     #[test]
     fn fields_come_back_in_order_and_by_name_in_any_case() {
-        let mut headers = Headers::default();
+        let mut headers = Headers::new("/index?a=b", 0, 0);
         headers.push("Host", "x");
         headers.push_received("Authorization", b"Basic a");
         headers.push("authorization", "Bearer b");
@@ -111,6 +123,7 @@ mod tests {
             ["Basic a", "Bearer b"]
         );
         assert_eq!(headers.first("host"), Some("x"));
+        assert_eq!(headers.target(), "/index?a=b");
         assert_eq!(headers.first("Cookie"), None);
         assert_eq!(headers.iter().count(), 3);
     }

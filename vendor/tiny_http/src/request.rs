@@ -27,7 +27,7 @@ use crate::response::Response;
 /// memory, for tests.
 pub struct Request {
     method: Method,
-    target: String,
+    /// The target and the header fields.
     headers: Headers,
     remote_addr: SocketAddr,
     body: Vec<u8>,
@@ -48,7 +48,6 @@ pub struct BodyTooLarge;
 /// What a connection's thread read, to become a `Request`.
 pub(crate) struct Parts {
     pub method: Method,
-    pub target: String,
     pub headers: Headers,
     pub remote_addr: SocketAddr,
     pub body: Vec<u8>,
@@ -59,7 +58,6 @@ impl Request {
     pub(crate) fn new(parts: Parts, answer: Option<Sender<Option<Response>>>) -> Request {
         Request {
             method: parts.method,
-            target: parts.target,
             headers: parts.headers,
             remote_addr: parts.remote_addr,
             body: parts.body,
@@ -77,7 +75,7 @@ impl Request {
     /// The target: the path and query (`/test?token=abc`), also for an
     /// absolute-form target (`GET http://host/test?token=abc`).
     pub fn url(&self) -> &str {
-        &self.target
+        self.headers.target()
     }
 
     /// The value of the first header field named `name` (in any case).
@@ -131,7 +129,9 @@ impl fmt::Debug for Request {
         write!(
             formatter,
             "Request({} {} from {})",
-            self.method, self.target, self.remote_addr
+            self.method,
+            self.url(),
+            self.remote_addr
         )
     }
 }

@@ -41,6 +41,18 @@ impl Response {
         }
     }
 
+    /// The same answer with these header fields after those it has (a list
+    /// made beforehand becomes the answer's own, not copied, when it has none
+    /// yet).
+    pub fn with_headers(mut self, headers: Vec<(&'static str, Cow<'static, str>)>) -> Response {
+        if self.headers.is_empty() {
+            self.headers = headers;
+        } else {
+            self.headers.extend(headers);
+        }
+        self
+    }
+
     /// The same answer with one more header field.
     pub fn with_header(
         mut self,

@@ -40,7 +40,7 @@ pub struct TestRequest {
 
 impl From<TestRequest> for Request {
     fn from(test: TestRequest) -> Request {
-        let mut headers = Headers::default();
+        let mut headers = Headers::new(&test.path, 0, test.headers.len());
         for (name, value) in &test.headers {
             headers.push(name, value);
         }
@@ -62,7 +62,6 @@ impl From<TestRequest> for Request {
         });
         let parts = Parts {
             method: test.method,
-            target: test.path,
             headers,
             remote_addr: test.remote_addr,
             body: body.bytes,

@@ -126,7 +126,7 @@ fn answer_plain_http(connection: &mut Connection<'_>, deadline: Instant, shared:
     let _ = connection.write_all(&out);
     let refusal = Refusal::new(400, "plain HTTP to the HTTPS port");
     NoTls::Refused(match head {
-        Some(head) => refusal.of(Some(head.method.as_str()), Some(&head.target)),
+        Some(head) => refusal.of(Some(head.method.as_str()), Some(head.headers.target())),
         None => refusal,
     })
 }
