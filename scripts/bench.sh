@@ -12,8 +12,8 @@
 # server, and each table gives every round's figures, their ratios, and the
 # medians. For token-server and bare, also the CPU time of the loop thread
 # (the main thread, from /proc/PID/task/PID/schedstat) per request. Then
-# memory after 1,000 and 1,000,000 logins, what an idle connection costs (plain
-# and TLS), and cold start.
+# allocations per request, memory after 1,000 and 1,000,000 logins, what an
+# idle connection costs (plain and TLS), and cold start.
 #
 # Loopback only; every run is bounded in time and stops by itself; every
 # server is started here and stopped by its PID.
@@ -214,6 +214,17 @@ if [ -n "${BENCH_ONLY:-}" ]; then
   exit 0
 fi
 
+echo "== allocations per request: the server in a process whose allocator counts (examples/allocations.rs), 100,000 requests from 16 keep-alive clients"
+allocations=()
+for log_flag in "" --log; do
+  allocations_output=$("$target/release/examples/allocations" "$load" --requests 100000 $log_flag)
+  grep -v '^RESULT' <<<"$allocations_output"
+  while read -r result; do
+    allocations+=("/$(field mix "$result")$([ "$(field log "$result")" = true ] && echo ' with the log' || echo ' --quiet') $(field loop "$result") on the loop and $(field all "$result") in all")
+  done < <(grep '^RESULT' <<<"$allocations_output")
+done
+echo
+
 echo "== memory: RSS of token-server --quiet, 16 clients logging in as 16 users"
 start_server memory "$server" --port 0 --quiet "${users[@]}"
 rss() { awk '/VmRSS/ { print $2 }' "/proc/$server_pid/status"; }
@@ -286,6 +297,7 @@ echo
 
 echo "== summary"
 printf '%s\n' "${summary[@]}"
+echo "allocations a request: $(IFS=,; echo "${allocations[*]}" | sed 's/,/; /g')"
 echo "memory growth over 1,000,000 logins: ${growth} KiB (target: under 1024)"
 echo "the budgets' table, full (100,000 entries): $((rss_budgets_after - rss_budgets_before)) KiB, ${per_entry} bytes an entry"
 echo "an idle keep-alive connection: $(IFS=,; echo "${idle_costs[*]}" | sed 's/,/, /g'); a thread and a descriptor each"
