@@ -21,7 +21,7 @@ FORK_OWN_TESTS := --test wire --test connections --test limits --test tls --test
 help:
 	@echo "make run     build the server (release) and start it with its defaults (token-server --help)"
 	@echo "             HOST=, PORT= and ARGS=\"--user ann:pw --ttl 60\" pass options on"
-	@echo "make test    every test: unit, handler, property, socket, and the tiny_http fork's"
+	@echo "make test    every test: unit, handler, property, socket, browser (installs chromium), and the tiny_http fork's"
 	@echo "make lint    rustfmt and clippy, as CI runs them"
 	@echo "make demo    the tutorial's client steps (curl, then examples/client.rs) against a server it starts"
 	@echo "make soak    32 keep-alive clients of mixed requests for 30 s, every answer checked"
@@ -40,8 +40,11 @@ tools: build
 
 # Every test of the workspace: token-server's and those of our tiny_http fork
 # (vendor/tiny_http). --locked: exactly the versions in Cargo.lock, so a new
-# release upstream never changes what is tested.
+# release upstream never changes what is tested. The browser test
+# (tests/browser.rs) needs Debian's chromium and chromium-driver: installed
+# here when missing.
 test:
+	bash scripts/install-packages.sh chromium chromium-driver
 	cargo test --workspace --locked
 
 lint:

@@ -1,12 +1,14 @@
-//! What the server answers: a status, a plain-text body and a few headers,
+//! What the server answers: a status, a body (plain text, but for the HTML
+//! page of `/`) and a few headers,
 //! and, for the request log only, whose it was or why it was refused.
 
 use std::borrow::Cow;
 
 use tiny_http::Response;
 
-/// Every body is plain text in UTF-8.
+/// Every body is plain text in UTF-8, but the HTML page of `/`.
 pub const CONTENT_TYPE: &str = "text/plain; charset=utf-8";
+pub const HTML_CONTENT_TYPE: &str = "text/html; charset=utf-8";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
@@ -37,6 +39,13 @@ impl Answer {
             reason: None,
             user: None,
         }
+    }
+
+    /// An answer whose body is HTML.
+    pub fn html(status: u16, body: impl Into<Cow<'static, str>>) -> Answer {
+        let mut answer = Answer::new(status, body);
+        answer.headers[0].1 = Cow::Borrowed(HTML_CONTENT_TYPE);
+        answer
     }
 
     pub fn with_header(

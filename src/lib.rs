@@ -10,12 +10,14 @@
 //! call it without a socket and with any clock.
 #![forbid(unsafe_code)]
 
+pub mod accept;
 pub mod answer;
 pub mod auth;
 pub mod calendar;
 pub mod cli;
 pub mod log_line;
 pub mod log_writer;
+pub mod pages;
 pub mod routes;
 pub mod server;
 pub mod throttle;

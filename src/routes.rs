@@ -5,9 +5,11 @@ use std::net::SocketAddr;
 
 use tiny_http::{BodyTooLarge, Method, Request};
 
+use crate::accept;
 use crate::answer::Answer;
 use crate::auth::{self, CredentialsInput, TokenInput};
 use crate::cli::{self, Config};
+use crate::pages::{self, Usage};
 use crate::throttle::{Budgets, Spent};
 use crate::tls::CertificateSource;
 use crate::users::{TokenProblem, Users};
@@ -33,9 +35,9 @@ pub struct App {
     pub budgets: Budgets,
     /// The address the server listens on, for the usage page's curl lines.
     pub address: SocketAddr,
-    /// What the usage page puts after `curl -u`: the real default credentials,
-    /// or `NAME:PASSWORD` when users were given on the command line.
-    pub example_credentials: String,
+    /// The tutorial's user, for the usage page's curl lines, when it is
+    /// this server's (no users were given on the command line).
+    pub default_user: Option<(&'static str, &'static str)>,
     /// `http`, or `https` with a `--tls-` option.
     pub scheme: &'static str,
     /// How the usage page's curl lines start: `curl`, or `curl --cacert FILE`
@@ -47,12 +49,6 @@ pub struct App {
 impl App {
     /// The state of a server started with `config`, listening on `address`.
     pub fn new(config: &Config, address: SocketAddr) -> App {
-        let example_credentials = if config.default_users {
-            let (name, password) = cli::DEFAULT_USER;
-            format!("{name}:{password}")
-        } else {
-            "NAME:PASSWORD".to_string()
-        };
         let (scheme, curl) = match &config.tls {
             None => ("http", "curl".to_string()),
             Some(CertificateSource::Files { .. }) => ("https", "curl".to_string()),
@@ -64,7 +60,7 @@ impl App {
             users: Users::new(config.users.clone(), f64::from(config.ttl_seconds)),
             budgets: Budgets::new(config.max_failures),
             address,
-            example_credentials,
+            default_user: config.default_users.then_some(cli::DEFAULT_USER),
             scheme,
             curl,
         }
@@ -111,7 +107,7 @@ fn index(_request: &Request, _app: &mut App, _now: f64) -> Answer {
 }
 
 fn login(request: &Request, app: &mut App, now: f64) -> Answer {
-    let refused = |reason| {
+    let refused = |reason: Cow<'static, str>| {
         Answer::new(401, "error")
             .with_header("WWW-Authenticate", BASIC_CHALLENGE)
             .because(reason)
@@ -127,9 +123,18 @@ fn login(request: &Request, app: &mut App, now: f64) -> Answer {
     };
     let credentials = match auth::find_credentials(authorizations(request), form) {
         CredentialsInput::One(credentials) => credentials,
-        CredentialsInput::Missing => return refused("no credentials"),
-        CredentialsInput::Malformed => return refused("malformed credentials"),
-        CredentialsInput::Several => return refused("credentials in more than one place"),
+        // Most often the first half of a round trip: a browser, wget or
+        // urllib sends no credentials until this 401's challenge asks.
+        CredentialsInput::Missing => {
+            return refused(match unread_body_type(request) {
+                None => Cow::Borrowed("no credentials: challenge sent"),
+                Some(media_type) => Cow::Owned(format!(
+                    "no credentials: challenge sent; the body ({media_type}) is not read: only Basic or a form"
+                )),
+            });
+        }
+        CredentialsInput::Malformed => return refused("malformed credentials".into()),
+        CredentialsInput::Several => return refused("credentials in more than one place".into()),
     };
     // The same for a user name that exists and one that does not.
     if let Err(spent) = app.budgets.check_login(client, credentials.user(), now) {
@@ -150,7 +155,7 @@ fn login(request: &Request, app: &mut App, now: f64) -> Answer {
         // does not tell which user names exist.
         None => {
             app.budgets.login_failed(client, credentials.user(), now);
-            refused("wrong user or password")
+            refused("wrong user or password".into())
         }
     }
 }
@@ -257,20 +262,50 @@ fn form_of(request: &Request) -> Result<&[u8], Answer> {
     let body = request
         .body()
         .map_err(|BodyTooLarge| Answer::new(413, "payload too large"))?;
+    if is_form(request) { Ok(body) } else { Ok(b"") }
+}
+
+/// A POST of `application/x-www-form-urlencoded`: the one body read.
+fn is_form(request: &Request) -> bool {
     let media_type = request
         .header("Content-Type")
         .and_then(|value| value.split(';').next())
         .unwrap_or("");
-    let is_form = media_type
-        .trim()
-        .eq_ignore_ascii_case("application/x-www-form-urlencoded");
-    if request.method() == Method::Post && is_form {
-        Ok(body)
-    } else {
-        Ok(b"")
+    request.method() == Method::Post
+        && media_type
+            .trim()
+            .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+}
+
+/// The media type of a POST body that `form_of` did not read (JSON, say),
+/// for the log: a client that sent its credentials that way learns why they
+/// were not seen.
+fn unread_body_type(request: &Request) -> Option<&str> {
+    let body = request.body().ok()?;
+    if request.method() != Method::Post || body.is_empty() || is_form(request) {
+        return None;
+    }
+    let Some(content_type) = request.header("Content-Type") else {
+        return Some("no Content-Type");
+    };
+    let media_type = content_type.split(';').next().unwrap_or("").trim();
+    // Only a plain `type/subtype` goes into the log as it came.
+    let is_token = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&byte))
+    };
+    match media_type.split_once('/') {
+        Some((kind, subtype)) if media_type.len() <= 64 && is_token(kind) && is_token(subtype) => {
+            Some(media_type)
+        }
+        _ => Some("another type"),
     }
 }
 
+/// `/`: the usage page, as text, or as HTML for a browser; `Vary: Accept`
+/// on both, so that no cache hands one kind of client the other's.
 fn usage(request: &Request, app: &mut App, _now: f64) -> Answer {
     // Behind `--host 0.0.0.0` the listening address is no address a client can
     // use; the Host header says which one this client did use.
@@ -281,26 +316,22 @@ fn usage(request: &Request, app: &mut App, _now: f64) -> Answer {
         }
         _ => format!("{scheme}://{}", app.address),
     };
-    let (credentials, curl) = (&app.example_credentials, &app.curl);
-    let text = format!(
-        "token-server: hands out login tokens and checks them.
-
-  /index    answers Hello
-  /login    HTTP Basic credentials in, a new token out (it replaces your last one)
-  /test     ?token=TOKEN answers data, or error when the token is not your newest or has expired
-  /logout   ?token=TOKEN answers ok, and the token stops working
-
-Every route takes GET, HEAD and POST. A token may also come as `Authorization: Bearer TOKEN`.
-Try it (-f: a refused login fails the command instead of setting TOKEN to `error`):
-
-  TOKEN=$({curl} -sf -u {credentials} {base}/login)
-  {curl} -s \"{base}/test?token=$TOKEN\"
-  {curl} -s \"{base}/logout?token=$TOKEN\"
-"
-    );
-    // The one page written for people rather than for `$(...)`: it ends with a
-    // newline, so that a terminal's prompt starts on a line of its own.
-    Answer::new(200, text)
+    let usage = Usage {
+        base: &base,
+        default_user: app.default_user,
+        curl: &app.curl,
+    };
+    let accepts = request
+        .headers()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("Accept"))
+        .map(|(_, value)| value);
+    let answer = if accept::prefers_html(accepts) {
+        Answer::html(200, pages::html(&usage))
+            .with_header("Content-Security-Policy", pages::CONTENT_SECURITY_POLICY)
+    } else {
+        Answer::new(200, pages::text(&usage))
+    };
+    answer.with_header("Vary", "Accept")
 }
 
 /// The path of a request target, without its query: `/test?token=x` gives `/test`.

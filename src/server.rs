@@ -44,8 +44,14 @@ pub fn listen(
     } else {
         format!("{host}:{port}")
     };
-    let listener = TcpListener::bind((host, port))
-        .map_err(|error| format!("cannot listen on {shown}: {error}"))?;
+    let listener = TcpListener::bind((host, port)).map_err(|error| {
+        let advice = if error.kind() == io::ErrorKind::AddrInUse {
+            "; another program has this port: pick another with --port 8080 (make run PORT=8080), or --port 0 for any free one"
+        } else {
+            ""
+        };
+        format!("cannot listen on {shown}: {error}{advice}")
+    })?;
     let refusals_log = log.clone();
     let on_refusal = move |client: SocketAddr, elapsed: Duration, refusal: Refusal| {
         refusals_log.write(Record::Answer(Entry {

@@ -71,6 +71,13 @@ fn port_taken_exits_1_with_one_line() {
         )),
         "{stderr}"
     );
+    // It says how to get out of it.
+    assert!(
+        stderr.trim_end().ends_with(
+            "; another program has this port: pick another with --port 8080 (make run PORT=8080), or --port 0 for any free one"
+        ),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(output.stdout.is_empty());
 }

@@ -351,3 +351,22 @@ fn the_servers_own_answers_are_logged_with_their_reasons() {
         assert!(line.ends_with(reason), "{line}");
     }
 }
+
+/// A browser, wget or urllib logs in in two requests: the first, without
+/// credentials, gets the challenge; the log says so rather than "failed".
+#[test]
+fn log_calls_the_challenge_round_trip_what_it_is() {
+    let server = Running::start(BINARY, &[]);
+    assert_eq!(server.get("/login").status, 401);
+    server.login();
+    let log = server.wait_for_stderr("GET /login 200 ");
+    let lines: Vec<&str> = log.lines().filter(|line| line.contains("/login")).collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert!(
+        lines[0].contains(" GET /login 401 ")
+            && lines[0].ends_with("ms (no credentials: challenge sent)"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].ends_with("ms (magigo)"), "{}", lines[1]);
+}

@@ -140,6 +140,82 @@ mod usage_page {
         assert!(reply.body.contains("Every route takes GET, HEAD and POST."));
         assert!(reply.body.ends_with("$TOKEN\"\n"), "{:?}", reply.body);
         assert_eq!(reply.header("Cache-Control"), None);
+        assert_eq!(reply.header("Vary"), Some("Accept"));
+    }
+
+    /// What Chromium sends for a page.
+    const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8";
+
+    #[test]
+    fn a_browser_gets_the_html_page_with_the_three_forms() {
+        let mut app = app();
+        let reply = call(&mut app, get("/").with_header("Accept", BROWSER_ACCEPT));
+        assert_eq!(reply.status, 200);
+        assert_eq!(
+            reply.header("Content-Type"),
+            Some("text/html; charset=utf-8")
+        );
+        assert_eq!(
+            reply.header("Content-Security-Policy"),
+            Some(
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+            )
+        );
+        assert_eq!(reply.header("Vary"), Some("Accept"));
+        assert_eq!(reply.header("Cache-Control"), None);
+        let page = &reply.body;
+        assert!(page.starts_with("<!DOCTYPE html>\n"), "{page}");
+        for expected in [
+            r#"<form method="post" action="/login">"#,
+            r#"<input name="username""#,
+            r#"<input name="password" type="password""#,
+            r#"<form method="get" action="/test">"#,
+            r#"<form method="post" action="/logout">"#,
+            "TOKEN=$(curl -sf -u magigo:123456 http://127.0.0.1:5000/login)",
+            "curl -s &quot;http://127.0.0.1:5000/test?token=$TOKEN&quot;",
+        ] {
+            assert!(page.contains(expected), "{expected} missing:\n{page}");
+        }
+        assert_eq!(page.matches(r#"<input name="token""#).count(), 2);
+        assert!(!page.to_lowercase().contains("<script"), "{page}");
+    }
+
+    #[test]
+    fn curl_and_clients_without_accept_get_the_text_page() {
+        let mut app = app();
+        let plain = call(&mut app, get("/"));
+        for accept in ["*/*", "text/plain", "application/json, */*;q=0.5", ""] {
+            let reply = call(&mut app, get("/").with_header("Accept", accept));
+            assert_eq!(reply, plain, "Accept: {accept}");
+        }
+    }
+
+    #[test]
+    fn the_html_page_escapes_the_host_header() {
+        let mut app = app();
+        app.address = "0.0.0.0:5000".parse().unwrap();
+        let reply = call(
+            &mut app,
+            get("/")
+                .with_header("Accept", BROWSER_ACCEPT)
+                .with_header("Host", "x\"<b>:5000"),
+        );
+        assert!(reply.body.contains("http://x&quot;&lt;b&gt;:5000/login"));
+        assert!(!reply.body.contains("<b>"), "{}", reply.body);
+    }
+
+    #[test]
+    fn the_html_page_names_no_password_when_users_were_given() {
+        let config = Config {
+            users: vec![("ann".into(), "secret".into())],
+            default_users: false,
+            ..Config::default()
+        };
+        let mut app = App::new(&config, "127.0.0.1:5000".parse().unwrap());
+        let reply = call(&mut app, get("/").with_header("Accept", BROWSER_ACCEPT));
+        assert!(reply.body.contains("-u NAME:PASSWORD "), "{}", reply.body);
+        assert!(!reply.body.contains("magigo"));
+        assert!(!reply.body.contains("secret"));
     }
 
     #[test]
@@ -225,6 +301,70 @@ mod index {
 
 mod login {
     use super::*;
+
+    /// What the log says of a login answer, and the answer.
+    fn logged(request: TestRequest) -> (u16, Option<String>) {
+        let answer = handle(&request.into(), &mut app(), NOW);
+        (answer.status, answer.log_note().map(str::to_string))
+    }
+
+    #[test]
+    fn no_credentials_is_logged_as_the_challenge_it_is() {
+        // A browser, wget or urllib asks first without, then answers the
+        // challenge: that first 401 is not a failure, and the log says so.
+        assert_eq!(
+            logged(get("/login")),
+            (401, Some("no credentials: challenge sent".into()))
+        );
+        assert_eq!(
+            logged(post_form("/login", "")),
+            (401, Some("no credentials: challenge sent".into()))
+        );
+        // A form without the fields was read all the same.
+        assert_eq!(
+            logged(post_form("/login", "user=magigo&pass=123456")),
+            (401, Some("no credentials: challenge sent".into()))
+        );
+    }
+
+    #[test]
+    fn a_json_body_is_logged_as_not_read() {
+        let json = TestRequest::new()
+            .with_method(Method::Post)
+            .with_path("/login")
+            .with_header("Content-Type", "application/json; charset=utf-8")
+            .with_body(r#"{"username": "magigo", "password": "123456"}"#);
+        let answer = handle(&json.into(), &mut app(), NOW);
+        assert_eq!((answer.status, answer.body.as_ref()), (401, "error"));
+        assert_eq!(
+            answer.log_note(),
+            Some(
+                "no credentials: challenge sent; the body (application/json) is not read: only Basic or a form"
+            )
+        );
+        let untyped = TestRequest::new()
+            .with_method(Method::Post)
+            .with_path("/login")
+            .with_body("magigo:123456");
+        assert_eq!(
+            logged(untyped).1.as_deref(),
+            Some(
+                "no credentials: challenge sent; the body (no Content-Type) is not read: only Basic or a form"
+            )
+        );
+        // What the client wrote goes into the log only as a plain type/subtype.
+        let odd = TestRequest::new()
+            .with_method(Method::Post)
+            .with_path("/login")
+            .with_header("Content-Type", "text/x y (z)")
+            .with_body("x");
+        assert_eq!(
+            logged(odd).1.as_deref(),
+            Some(
+                "no credentials: challenge sent; the body (another type) is not read: only Basic or a form"
+            )
+        );
+    }
 
     #[test]
     fn basic_credentials_get_a_token() {

@@ -1,0 +1,151 @@
+//! The two pages of `/`: plain text with curl lines, for a terminal and for
+//! scripts, and HTML with forms, for a browser (see `accept`).
+
+/// What both pages show: where the server is, and how to try it.
+pub struct Usage<'a> {
+    /// `http://127.0.0.1:5000`: the address a client can use.
+    pub base: &'a str,
+    /// The tutorial's user and password, when they are the server's (no
+    /// `--user` or `--users-file`); else the pages say `NAME:PASSWORD`.
+    pub default_user: Option<(&'a str, &'a str)>,
+    /// `curl`, or `curl --cacert FILE` for a self-signed certificate.
+    pub curl: &'a str,
+}
+
+/// What the HTML page allows, and nothing more: its own inline style, and
+/// forms sent to this server. No script, and nothing loaded from elsewhere.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The text page. The one page written for people rather than for `$(...)`:
+/// it ends with a newline, so that a terminal's prompt starts on a line of
+/// its own.
+pub fn text(usage: &Usage) -> String {
+    format!(
+        "token-server: hands out login tokens and checks them.
+
+  /index    answers Hello
+  /login    HTTP Basic credentials in, a new token out (it replaces your last one)
+  /test     ?token=TOKEN answers data, or error when the token is not your newest or has expired
+  /logout   ?token=TOKEN answers ok, and the token stops working
+
+Every route takes GET, HEAD and POST. A token may also come as `Authorization: Bearer TOKEN`.
+Try it (-f: a refused login fails the command instead of setting TOKEN to `error`):
+
+{}",
+        curl_lines(usage)
+    )
+}
+
+/// The copy-paste curl session, as both pages show it.
+fn curl_lines(usage: &Usage) -> String {
+    let Usage { base, curl, .. } = usage;
+    let credentials = match usage.default_user {
+        Some((name, password)) => format!("{name}:{password}"),
+        None => "NAME:PASSWORD".to_string(),
+    };
+    format!(
+        "  TOKEN=$({curl} -sf -u {credentials} {base}/login)
+  {curl} -s \"{base}/test?token=$TOKEN\"
+  {curl} -s \"{base}/logout?token=$TOKEN\"
+"
+    )
+}
+
+/// The HTML page: the tutorial's three steps as forms (log in with a POST of
+/// `username` and `password`, the tutorial's "passing POST parameters"; test
+/// a token; log out), the routes, and the same curl lines. The answers stay
+/// plain text: the browser shows them, and Back returns here.
+pub fn html(usage: &Usage) -> String {
+    // The address may come from the client's Host header (see
+    // `routes::usage`), so everything from outside is escaped.
+    let curl_lines = escape(&curl_lines(usage));
+    let user_hint = match usage.default_user {
+        Some((name, password)) => format!(
+            "<p class=\"hint\">The tutorial's user: <code>{}</code>, password <code>{}</code>.</p>\n",
+            escape(name),
+            escape(password)
+        ),
+        _ => String::new(),
+    };
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>token-server</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 42rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; color: #222; }}
+h1 {{ font-size: 1.6rem; margin-bottom: 0.2rem; }}
+form {{ border: 1px solid #bbb; border-radius: 6px; padding: 0.2rem 1rem 1rem; margin: 1rem 0; }}
+h2 {{ font-size: 1.1rem; }}
+label {{ display: block; margin: 0.4rem 0; }}
+input {{ display: block; width: 100%; box-sizing: border-box; padding: 0.3rem; font: 0.95rem ui-monospace, monospace; }}
+button {{ margin-top: 0.4rem; padding: 0.3rem 1rem; }}
+.hint {{ color: #555; }}
+pre {{ background: #f3f3f3; padding: 0.6rem; overflow-x: auto; }}
+</style>
+</head>
+<body>
+<h1>token-server</h1>
+<p>Hands out login tokens and checks them: the Flask tutorial's token login. Each answer is plain text, as a script gets it; Back brings you here for the next step.</p>
+<form method="post" action="/login">
+<h2>1. Log in</h2>
+{user_hint}<label>User <input name="username" autocomplete="username" required></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">Log in</button> <span class="hint">answers a new token (it replaces your last one), or <code>error</code></span>
+<p class="hint">After a wrong password your browser may open a login box of its own (the answer is HTTP's 401 challenge): Cancel it, then Back.</p>
+</form>
+<form method="get" action="/test">
+<h2>2. Test a token</h2>
+<label>Token <input name="token" autocomplete="off" required></label>
+<button type="submit">Test</button> <span class="hint">answers <code>data</code> for your newest token before it expires, else <code>error</code></span>
+</form>
+<form method="post" action="/logout">
+<h2>3. Log out</h2>
+<label>Token <input name="token" autocomplete="off" required></label>
+<button type="submit">Log out</button> <span class="hint">answers <code>ok</code>, and the token stops working</span>
+</form>
+<h2>The routes</h2>
+<ul>
+<li><code>/index</code> answers <code>Hello</code></li>
+<li><code>/login</code>: HTTP Basic credentials, or a form's <code>username</code> and <code>password</code>, in; a new token out</li>
+<li><code>/test?token=TOKEN</code> answers <code>data</code> or <code>error</code></li>
+<li><code>/logout?token=TOKEN</code> answers <code>ok</code>, and the token stops working</li>
+</ul>
+<p>Every route takes GET, HEAD and POST. With curl:</p>
+<pre>{curl_lines}</pre>
+</body>
+</html>
+"#
+    )
+}
+
+/// `text` with `&`, `<`, `>`, `"` and `'` as HTML writes them.
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_html_reads() {
+        assert_eq!(
+            escape(r#"<a href="x">Tom & 'Jerry'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
+        );
+    }
+}

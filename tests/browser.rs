@@ -1,0 +1,299 @@
+//! The page of `/` in a real browser: Debian's Chromium, headless, driven
+//! through chromedriver (WebDriver). It loads the page, logs in with the
+//! form, tests the token, logs out, and reads each answer as a person would
+//! see it. `make test` installs both (scripts/install-packages.sh), and so
+//! does CI: without them this test fails, it does not skip.
+//!
+//! Each run also leaves a screenshot of the page in Cargo's temporary folder
+//! for integration tests (`target/tmp/browser-page.png`): the README's is one.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use testkit::server::Running;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_token-server");
+
+#[test]
+fn the_forms_log_in_test_the_token_and_log_out() {
+    let server = Running::start(BINARY, &[]);
+    let page = format!("http://{}/", server.address);
+    let browser = Browser::start();
+
+    browser.open(&page);
+    assert_eq!(browser.title(), "token-server");
+    // The inline style applies: the Content-Security-Policy allows it.
+    let form = browser.find(r#"form[action="/login"]"#);
+    assert_eq!(browser.css_value(&form, "border-top-style"), "solid");
+    std::fs::write(screenshot_path(), browser.screenshot()).expect("screenshot");
+
+    // 1. Log in: the form POSTs username and password; the answer is the
+    // token, as text.
+    browser.type_into(r#"form[action="/login"] input[name="username"]"#, "magigo");
+    browser.type_into(r#"form[action="/login"] input[name="password"]"#, "123456");
+    browser.click(r#"form[action="/login"] button"#);
+    assert_eq!(browser.url(), format!("{page}login"));
+    let token = browser.page_text();
+    let decoded = STANDARD.decode(&token).expect("a base64 token");
+    assert!(
+        String::from_utf8_lossy(&decoded).starts_with("magigo:"),
+        "{token}"
+    );
+
+    // 2. Test it: the form sends it as ?token=, the tutorial's way.
+    browser.open(&page);
+    browser.type_into(r#"form[action="/test"] input[name="token"]"#, &token);
+    browser.click(r#"form[action="/test"] button"#);
+    assert!(
+        browser.url().starts_with(&format!("{page}test?token=")),
+        "{}",
+        browser.url()
+    );
+    assert_eq!(browser.page_text(), "data");
+
+    // 3. Log out, and the token stops working.
+    browser.open(&page);
+    browser.type_into(r#"form[action="/logout"] input[name="token"]"#, &token);
+    browser.click(r#"form[action="/logout"] button"#);
+    assert_eq!(browser.page_text(), "ok");
+    browser.open(&page);
+    browser.type_into(r#"form[action="/test"] input[name="token"]"#, &token);
+    browser.click(r#"form[action="/test"] button"#);
+    assert_eq!(browser.page_text(), "error");
+
+    let log = server.wait_for_stderr("GET /test?token=*** 401 ");
+    for expected in [
+        "GET / 200 ",
+        "POST /login 200 ",
+        "GET /test?token=*** 200 ",
+        "POST /logout 200 ",
+        "GET /test?token=*** 401 ",
+    ] {
+        assert!(log.contains(expected), "no {expected:?} in:\n{log}");
+    }
+    assert!(
+        !log.contains(&token),
+        "the token leaked into the log:\n{log}"
+    );
+}
+
+fn screenshot_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-page.png")
+}
+
+/// A headless Chromium, through a chromedriver of its own on a free loopback
+/// port; both stop when it is dropped.
+struct Browser {
+    driver: Child,
+    /// `http://127.0.0.1:PORT/session/ID`
+    session: String,
+    agent: ureq::Agent,
+    profile: PathBuf,
+}
+
+/// What WebDriver calls an element reference's key.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+impl Browser {
+    fn start() -> Browser {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!(
+                    "cannot start chromedriver ({error}): `make test` installs it, with \
+                     `bash scripts/install-packages.sh chromium chromium-driver`"
+                )
+            });
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let base = format!("http://127.0.0.1:{port}");
+        let profile = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("chromium-profile-{}", std::process::id()));
+        let mut browser = Browser {
+            driver,
+            session: String::new(),
+            agent,
+            profile,
+        };
+        browser.wait_until_ready(&base);
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"args": [
+                "--headless=new",
+                // CI runs as root, where Chromium's sandbox cannot start.
+                "--no-sandbox",
+                "--disable-dev-shm-usage",
+                "--disable-gpu",
+                "--no-first-run",
+                "--password-store=basic",
+                "--window-size=900,1000",
+                format!("--user-data-dir={}", browser.profile.display()),
+            ]},
+        }}});
+        let answer = browser.call("POST", &format!("{base}/session"), Some(capabilities));
+        let id = answer["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session from chromedriver: {answer}"));
+        browser.session = format!("{base}/session/{id}");
+        browser
+    }
+
+    /// Waits (10 s at most) for chromedriver to say it is ready.
+    fn wait_until_ready(&mut self, base: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let ready = self
+                .agent
+                .get(&format!("{base}/status"))
+                .call()
+                .ok()
+                .and_then(|mut response| response.body_mut().read_to_string().ok())
+                .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+                .is_some_and(|status| status["value"]["ready"] == true);
+            if ready {
+                return;
+            }
+            if let Ok(Some(status)) = self.driver.try_wait() {
+                panic!("chromedriver exited at start: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver not ready after 10 s"
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// One WebDriver command: its `value`, or a panic with WebDriver's error.
+    fn call(&self, method: &str, url: &str, body: Option<Value>) -> Value {
+        let result = match (method, body) {
+            ("GET", _) => self.agent.get(url).call(),
+            ("DELETE", _) => self.agent.delete(url).call(),
+            (_, body) => self
+                .agent
+                .post(url)
+                .header("Content-Type", "application/json")
+                .send(body.unwrap_or_else(|| json!({})).to_string()),
+        };
+        let mut response = result.unwrap_or_else(|error| panic!("{method} {url}: {error}"));
+        let status = response.status();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .unwrap_or_else(|error| panic!("{method} {url}: {error}"));
+        let answer: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|error| panic!("{method} {url}: {error} in {text}"));
+        assert!(status.is_success(), "{method} {url}: {status} {answer}");
+        answer["value"].clone()
+    }
+
+    fn command(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.call(method, &format!("{}{path}", self.session), body)
+    }
+
+    /// Loads `url`, and waits for the page to load.
+    fn open(&self, url: &str) {
+        self.command("POST", "/url", Some(json!({ "url": url })));
+    }
+
+    fn url(&self) -> String {
+        self.command("GET", "/url", None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn title(&self) -> String {
+        self.command("GET", "/title", None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// The element `css` selects: its WebDriver reference.
+    fn find(&self, css: &str) -> String {
+        let element = self.command(
+            "POST",
+            "/element",
+            Some(json!({"using": "css selector", "value": css})),
+        );
+        element[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {element}"))
+            .to_string()
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        let element = self.find(css);
+        self.command("POST", &format!("/element/{element}/clear"), None);
+        self.command(
+            "POST",
+            &format!("/element/{element}/value"),
+            Some(json!({ "text": text })),
+        );
+    }
+
+    /// Clicks, and waits for the page it leads to.
+    fn click(&self, css: &str) {
+        let element = self.find(css);
+        let before = self.url();
+        self.command("POST", &format!("/element/{element}/click"), None);
+        // chromedriver waits for a navigation it sees start; this is for
+        // one it has not seen yet.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.url() == before && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn css_value(&self, element: &str, property: &str) -> String {
+        self.command("GET", &format!("/element/{element}/css/{property}"), None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// What the page shows: for a text/plain answer, its text.
+    fn page_text(&self) -> String {
+        let body = self.find("body");
+        self.command("GET", &format!("/element/{body}/text"), None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn screenshot(&self) -> Vec<u8> {
+        let encoded = self.command("GET", "/screenshot", None);
+        STANDARD
+            .decode(encoded.as_str().unwrap_or_default())
+            .expect("a base64 PNG")
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            // Closes Chromium; chromedriver is ours to stop, by its PID.
+            let _ = self.agent.delete(&self.session).call();
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
