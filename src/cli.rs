@@ -1,5 +1,5 @@
 //! The command line: `token-server [--host HOST] [--port PORT] ...`. The
-//! usage, the help and the defaults are written here once (the README's
+//! usage, the help and the defaults are written here once (REFERENCE.md's
 //! command-line block is `--help`, and a test holds them together).
 
 use std::path::PathBuf;

@@ -67,6 +67,10 @@ impl App {
     }
 }
 
+/// Every path `handle` routes, for the tests that go through them all (a
+/// test checks that none of them is a 404).
+pub const PATHS: [&str; 5] = ["/", "/index", "/login", "/test", "/logout"];
+
 /// What answers a route: the request, the state, and the time.
 type Handler = fn(&Request, &mut App, f64) -> Answer;
 

@@ -2,8 +2,8 @@
 //! passwords stay off the command line, where `ps` shows them to every user
 //! of the machine (as Apache's htpasswd files and nginx's
 //! `auth_basic_user_file` keep them; unlike those, the passwords are as
-//! written, not hashed: see the README's "What this server does not protect
-//! against"). The server reads it at start, and again on SIGHUP.
+//! written, not hashed: see the end of the README's "On a network"). The
+//! server reads it at start, and again on SIGHUP.
 
 use std::fs;
 use std::path::Path;

@@ -95,13 +95,13 @@ fn host_that_cannot_be_bound_exits_1_with_one_line() {
     );
 }
 
-/// The README's command-line block is `--help`, word for word: the usage,
+/// REFERENCE.md's command-line block is `--help`, word for word: the usage,
 /// the options and their defaults are written once, in `cli.rs`.
 #[test]
-fn the_readme_shows_what_help_prints() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
-    let section = readme
+fn the_reference_shows_what_help_prints() {
+    let reference = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/REFERENCE.md"))
+        .expect("REFERENCE.md");
+    let section = reference
         .split_once("## Command line\n")
         .map(|(_, rest)| rest)
         .expect("a Command line section");

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use testkit::data::{PASSWORD, USER};
 use tiny_http::{Method, TestRequest};
 use token_server::cli::Config;
-use token_server::routes::{App, handle};
+use token_server::routes::{self, App, handle};
 
 /// What the handler may answer (tiny_http answers 400, 408, 414, 417, 431,
 /// 501 and 505 by itself, before a request reaches it).
@@ -26,7 +26,9 @@ fn status_of(request: TestRequest) -> u16 {
 }
 
 fn route() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(vec!["/", "/index", "/login", "/test", "/logout", "/nope"])
+    let mut paths = routes::PATHS.to_vec();
+    paths.push("/nope");
+    prop::sample::select(paths)
 }
 
 fn method() -> impl Strategy<Value = Method> {

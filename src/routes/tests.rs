@@ -905,6 +905,14 @@ mod not_found {
     use super::*;
 
     #[test]
+    fn every_path_in_the_list_is_routed() {
+        let mut app = app();
+        for path in PATHS {
+            assert_ne!(call(&mut app, get(path)).status, 404, "{path}");
+        }
+    }
+
+    #[test]
     fn paths_are_matched_exactly() {
         let mut app = app();
         for path in [
@@ -942,7 +950,7 @@ mod methods {
             Method::Connect,
         ];
         for method in methods {
-            for path in ["/", "/index", "/login", "/test", "/logout"] {
+            for path in PATHS {
                 let reply = call(&mut app, get(path).with_method(method));
                 assert_eq!(
                     (reply.status, reply.body.as_str()),
