@@ -25,7 +25,7 @@ help:
 	@echo "make lint    rustfmt and clippy, as CI runs them"
 	@echo "make demo    the tutorial's client steps (curl, then examples/client.rs) against a server it starts"
 	@echo "make soak    32 keep-alive clients of mixed requests for 30 s, every answer checked"
-	@echo "make bench   token-server against nginx and a bare tiny_http server, HTTP and HTTPS, memory, cold start (~12 min)"
+	@echo "make bench   token-server against nginx and a bare tiny_http server, HTTP and HTTPS, memory, cold start (~15 min)"
 	@echo "make help    this list (also plain \`make\`)"
 
 run: build
