@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use testkit::server::Running;
-use testkit::tls::{TempDir, certificate_for, key_file};
+use testkit::tls::{TempDir, key_file, write_loopback_certificate};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_token-server");
 
@@ -146,16 +146,7 @@ fn path(path: &Path) -> &str {
 fn each_tls_file_that_will_not_do_is_one_line_and_exit_2() {
     let dir = TempDir::new();
     let cert = dir.join("cert.pem");
-    std::fs::write(
-        &cert,
-        certificate_for(
-            &key_file("ec-pkcs8.pem"),
-            &["127.0.0.1"],
-            (2026, 1, 1),
-            (2040, 1, 1),
-        ),
-    )
-    .unwrap();
+    write_loopback_certificate(&cert, "ec-pkcs8.pem");
     let key = key_file("ec-pkcs8.pem");
     let other_key = key_file("rsa-pkcs8.pem");
     let missing = dir.join("missing.pem");

@@ -10,7 +10,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use testkit::client::{self, Connection};
 use testkit::server::Running;
-use testkit::tls::{TempDir, Transport, certificate_for, key_file};
+use testkit::tls::{TempDir, Transport, certificate_for, key_file, write_loopback_certificate};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_token-server");
 
@@ -124,8 +124,7 @@ fn certificate_files_with_each_kind_of_key() {
         ("ec-pkcs8.pem", "ec-pkcs8.pem"),
     ] {
         let cert = dir.join(&format!("{key}.crt"));
-        let pem = certificate_for(&key_file(pkcs8), &["127.0.0.1"], (2026, 1, 1), (2040, 1, 1));
-        std::fs::write(&cert, pem).unwrap();
+        write_loopback_certificate(&cert, pkcs8);
         let key_path = key_file(key);
         let mut server = Running::start(
             BINARY,
@@ -201,16 +200,7 @@ fn a_failed_handshake_is_one_log_line_with_its_reason() {
     let server = Running::start_https(BINARY, &dir.join("cert.pem"), &[]);
     // A client that trusts another certificate.
     let other = dir.join("other.pem");
-    std::fs::write(
-        &other,
-        certificate_for(
-            &key_file("ec-pkcs8.pem"),
-            &["127.0.0.1"],
-            (2026, 1, 1),
-            (2040, 1, 1),
-        ),
-    )
-    .unwrap();
+    write_loopback_certificate(&other, "ec-pkcs8.pem");
     let distrustful = Transport::trusting_file(&other).unwrap();
     let mut connection =
         Connection::open_over(&server.address, Duration::from_secs(5), &distrustful).unwrap();

@@ -189,6 +189,18 @@ pub fn certificate_for(
     params.self_signed(&key).expect("a certificate").pem()
 }
 
+/// Writes to `path` a certificate for 127.0.0.1, valid from 2026 to 2040,
+/// for the test key `key_name` (a PKCS#8 file of `keys/`).
+pub fn write_loopback_certificate(path: &Path, key_name: &str) {
+    let pem = certificate_for(
+        &key_file(key_name),
+        &["127.0.0.1"],
+        (2026, 1, 1),
+        (2040, 1, 1),
+    );
+    std::fs::write(path, pem).expect("a certificate written");
+}
+
 /// A folder of its own under the system's temporary folder, removed with
 /// everything in it when dropped.
 pub struct TempDir {
