@@ -1,6 +1,6 @@
 //! What the server answers: a status, a body (plain text, but for the HTML
-//! page of `/`) and a few headers,
-//! and, for the request log only, whose it was or why it was refused.
+//! page of `/`) and a few headers, and, for the request log only, whose it
+//! was or why it was refused.
 
 use std::borrow::Cow;
 
@@ -28,24 +28,26 @@ pub struct Answer {
 impl Answer {
     /// `body` is a constant (`"error"`) or a `String` made for this answer.
     pub fn new(status: u16, body: impl Into<Cow<'static, str>>) -> Answer {
-        // Room for what any answer here has: its Content-Type, and a few more
-        // (one list, which becomes the Response's own).
-        let mut headers = Vec::with_capacity(4);
-        headers.push(("Content-Type", Cow::Borrowed(CONTENT_TYPE)));
-        Answer {
-            status,
-            body: body.into(),
-            headers,
-            reason: None,
-            user: None,
-        }
+        Answer::of_type(CONTENT_TYPE, status, body.into())
     }
 
     /// An answer whose body is HTML.
     pub fn html(status: u16, body: impl Into<Cow<'static, str>>) -> Answer {
-        let mut answer = Answer::new(status, body);
-        answer.headers[0].1 = Cow::Borrowed(HTML_CONTENT_TYPE);
-        answer
+        Answer::of_type(HTML_CONTENT_TYPE, status, body.into())
+    }
+
+    fn of_type(content_type: &'static str, status: u16, body: Cow<'static, str>) -> Answer {
+        // Room for what any answer here has: its Content-Type, and a few more
+        // (one list, which becomes the Response's own).
+        let mut headers = Vec::with_capacity(4);
+        headers.push(("Content-Type", Cow::Borrowed(content_type)));
+        Answer {
+            status,
+            body,
+            headers,
+            reason: None,
+            user: None,
+        }
     }
 
     pub fn with_header(

@@ -252,10 +252,22 @@ fn token_refused(problem: TokenProblem, token: &str) -> Answer {
 
 /// The values of every Authorization header (a client may send several).
 fn authorizations(request: &Request) -> impl Iterator<Item = &str> {
+    header_values(request, "Authorization")
+}
+
+/// The values of every header field named `wanted`, in any case.
+fn header_values<'r>(request: &'r Request, wanted: &'static str) -> impl Iterator<Item = &'r str> {
     request
         .headers()
-        .filter(|(name, _)| name.eq_ignore_ascii_case("Authorization"))
+        .filter(move |(name, _)| name.eq_ignore_ascii_case(wanted))
         .map(|(_, value)| value)
+}
+
+/// The media type of the body (`Content-Type` without its parameters);
+/// `None` without a `Content-Type`.
+fn media_type(request: &Request) -> Option<&str> {
+    let content_type = request.header("Content-Type")?;
+    Some(content_type.split(';').next().unwrap_or("").trim())
 }
 
 /// The form a POST of `application/x-www-form-urlencoded` carries, still
@@ -271,14 +283,10 @@ fn form_of(request: &Request) -> Result<&[u8], Answer> {
 
 /// A POST of `application/x-www-form-urlencoded`: the one body read.
 fn is_form(request: &Request) -> bool {
-    let media_type = request
-        .header("Content-Type")
-        .and_then(|value| value.split(';').next())
-        .unwrap_or("");
     request.method() == Method::Post
-        && media_type
-            .trim()
-            .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        && media_type(request).is_some_and(|media_type| {
+            media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
 }
 
 /// The media type of a POST body that `form_of` did not read (JSON, say),
@@ -289,11 +297,11 @@ fn unread_body_type(request: &Request) -> Option<&str> {
     if request.method() != Method::Post || body.is_empty() || is_form(request) {
         return None;
     }
-    let Some(content_type) = request.header("Content-Type") else {
+    let Some(media_type) = media_type(request) else {
         return Some("no Content-Type");
     };
-    let media_type = content_type.split(';').next().unwrap_or("").trim();
-    // Only a plain `type/subtype` goes into the log as it came.
+    // Only a plain `type/subtype` (letters, digits, `-.+_` and the like)
+    // goes into the log as it came.
     let is_token = |part: &str| {
         !part.is_empty()
             && part
@@ -325,11 +333,7 @@ fn usage(request: &Request, app: &mut App, _now: f64) -> Answer {
         default_user: app.default_user,
         curl: &app.curl,
     };
-    let accepts = request
-        .headers()
-        .filter(|(name, _)| name.eq_ignore_ascii_case("Accept"))
-        .map(|(_, value)| value);
-    let answer = if accept::prefers_html(accepts) {
+    let answer = if accept::prefers_html(header_values(request, "Accept")) {
         Answer::html(200, pages::html(&usage))
             .with_header("Content-Security-Policy", pages::CONTENT_SECURITY_POLICY)
     } else {
