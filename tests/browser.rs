@@ -27,6 +27,7 @@ fn the_forms_log_in_test_the_token_and_log_out() {
     let browser = Browser::start();
 
     browser.open(&page);
+    assert_eq!(browser.ready_state(), "complete");
     assert_eq!(browser.title(), "token-server");
     // The inline style applies: the Content-Security-Policy allows it.
     let form = browser.find(r#"form[action="/login"]"#);
@@ -249,17 +250,33 @@ impl Browser {
         );
     }
 
-    /// Clicks, and waits for the page it leads to.
+    /// Clicks, and waits for the page it leads to, loaded.
     fn click(&self, css: &str) {
         let element = self.find(css);
         let before = self.url();
         self.command("POST", &format!("/element/{element}/click"), None);
-        // chromedriver waits for a navigation it sees start; this is for
-        // one it has not seen yet.
+        // chromedriver waits for a navigation it sees start; this is for one
+        // it has not seen yet, or not seen end.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while self.url() == before && Instant::now() < deadline {
+        while (self.url() == before || self.ready_state() != "complete")
+            && Instant::now() < deadline
+        {
             thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// `document.readyState`: `complete` once the page has loaded. (WebDriver
+    /// runs this through the browser's debugger, which no page's
+    /// Content-Security-Policy stops.)
+    fn ready_state(&self) -> String {
+        self.command(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": "return document.readyState", "args": []})),
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
     }
 
     fn css_value(&self, element: &str, property: &str) -> String {
