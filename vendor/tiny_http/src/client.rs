@@ -26,7 +26,7 @@ use crate::tls::{self, NoTls};
 pub(crate) fn serve(socket: &TcpStream, client: SocketAddr, shared: &Shared) {
     let options = &shared.options;
     let accepted = Instant::now();
-    let mut connection = Connection::new(socket, options.idle_timeout);
+    let mut connection = Connection::new(socket, options.idle_timeout, options.request_timeout);
     // Over TLS, the handshake counts toward the first request's deadline.
     let mut first_deadline = None;
     if let Some(config) = &options.tls {
@@ -50,14 +50,11 @@ pub(crate) fn serve(socket: &TcpStream, client: SocketAddr, shared: &Shared) {
     loop {
         // Between requests: the next one's first byte may take up to the idle
         // timeout. Nothing came, or the client closed: close quietly.
-        if !connection.wait_for_next_request() {
+        // Its deadline starts with its first byte (or the handshake's).
+        if !connection.wait_for_next_request(first_deadline.take()) {
             return connection.close_quietly();
         }
-        let started = Instant::now();
-        let deadline = first_deadline
-            .take()
-            .unwrap_or(started + options.request_timeout);
-        connection.deadline = Some(deadline);
+        let started = connection.started.unwrap_or_else(Instant::now);
         let (parts, delivery) = match read_request(&mut connection, client, shared) {
             Ok(read) => read,
             Err(ReadError::Refused(refusal)) => {

@@ -31,16 +31,25 @@ pub(crate) struct Connection<'a> {
     /// Reused for every answer.
     pub(crate) out: Vec<u8>,
     idle_timeout: Duration,
+    request_timeout: Duration,
     /// The current request's deadline; `None` between requests, when the idle
-    /// timeout applies.
+    /// timeout applies. It starts with the request's first byte off the
+    /// socket: over TLS, the first byte of the record that carries it, so
+    /// that a record trickled in byte by byte is late like a trickled head.
     pub(crate) deadline: Option<Instant>,
+    /// When the current request's first byte came.
+    pub(crate) started: Option<Instant>,
     /// The timeouts the socket has now, to set them only when they change.
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
 }
 
 impl<'a> Connection<'a> {
-    pub(crate) fn new(socket: &'a TcpStream, idle_timeout: Duration) -> Connection<'a> {
+    pub(crate) fn new(
+        socket: &'a TcpStream,
+        idle_timeout: Duration,
+        request_timeout: Duration,
+    ) -> Connection<'a> {
         Connection {
             socket,
             tls: None,
@@ -49,7 +58,9 @@ impl<'a> Connection<'a> {
             end: 0,
             out: Vec::new(),
             idle_timeout,
+            request_timeout,
             deadline: None,
+            started: None,
             read_timeout: None,
             write_timeout: None,
         }
@@ -57,10 +68,43 @@ impl<'a> Connection<'a> {
 
     /// True once the next request's first byte is here (maybe it already
     /// is: pipelined), false when the client closed or sent nothing for the
-    /// idle timeout.
-    pub(crate) fn wait_for_next_request(&mut self) -> bool {
-        self.deadline = None;
-        !self.buffered().is_empty() || matches!(self.fill(), Ok(read) if read > 0)
+    /// idle timeout. `running` is a deadline already running (the TLS
+    /// handshake's, for the first request); otherwise the request's deadline
+    /// starts with its first byte. Over TLS, true also when a record began
+    /// but its deadline passed before it was whole: the request is late.
+    pub(crate) fn wait_for_next_request(&mut self, running: Option<Instant>) -> bool {
+        self.deadline = running;
+        self.started = None;
+        if !self.buffered().is_empty() {
+            self.begin_request();
+            return true;
+        }
+        match self.fill() {
+            Ok(read) => read > 0,
+            Err(ReadError::TimedOut) => self.started.is_some(),
+            Err(_) => false,
+        }
+    }
+
+    /// The first byte of a request came: its deadline starts now, unless
+    /// one is running already.
+    fn begin_request(&mut self) {
+        let now = Instant::now();
+        self.started = Some(now);
+        self.deadline.get_or_insert(now + self.request_timeout);
+    }
+
+    /// How long the next socket read may wait: until the request's deadline
+    /// once its first byte came; before that, the idle timeout (and no
+    /// longer than a deadline already running).
+    fn read_limit(&mut self) -> Result<(), ReadError> {
+        match (self.started, self.deadline) {
+            (Some(_), Some(deadline)) => self.read_until(deadline),
+            (_, running) => {
+                let idle = Instant::now() + self.idle_timeout;
+                self.read_until(running.map_or(idle, |running| running.min(idle)))
+            }
+        }
     }
 
     /// Sets the socket's read timeout to what is left before `deadline`;
@@ -207,13 +251,6 @@ impl Source for Connection<'_> {
     }
 
     fn fill(&mut self) -> Result<usize, ReadError> {
-        match self.deadline {
-            None => {
-                let idle = self.idle_timeout;
-                self.set_read_timeout(idle).map_err(|_| ReadError::Closed)?;
-            }
-            Some(deadline) => self.read_until(deadline)?,
-        }
         // Room for READ_SIZE more bytes: the unused ones move to the front,
         // and the buffer grows only when a head or chunk line needs it.
         if self.start > 0 {
@@ -224,27 +261,84 @@ impl Source for Connection<'_> {
         if self.buffer.len() - self.end < READ_SIZE {
             self.buffer.resize(self.end + READ_SIZE, 0);
         }
-        let mut socket = self.socket;
-        let room = &mut self.buffer[self.end..];
-        let result = loop {
-            let read = match &mut self.tls {
-                None => socket.read(room),
-                Some(tls) => rustls::Stream::new(tls.as_mut(), &mut socket).read(room),
-            };
-            match read {
-                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
-                result => break result,
+        let read = if self.tls.is_some() {
+            self.fill_from_tls()?
+        } else {
+            self.read_limit()?;
+            let read = read_socket(self.socket, &mut self.buffer[self.end..])?;
+            if read > 0 && self.started.is_none() {
+                self.begin_request();
             }
+            read
         };
-        match result {
-            Ok(read) => {
-                self.end += read;
-                Ok(read)
+        self.end += read;
+        Ok(read)
+    }
+}
+
+impl Connection<'_> {
+    /// Over TLS: the plaintext rustls has decrypted already, else one more
+    /// read of the socket at a time, each within the deadline, until a record
+    /// is whole. (rustls' own `Stream` loops over many socket reads inside
+    /// one call, each with the socket's whole timeout: a client trickling a
+    /// record a byte at a time would never meet the deadline.)
+    fn fill_from_tls(&mut self) -> Result<usize, ReadError> {
+        loop {
+            let Some(tls) = self.tls.as_mut() else {
+                return Err(ReadError::Closed);
+            };
+            match tls.reader().read(&mut self.buffer[self.end..]) {
+                // 0: the client's close_notify; the end, as a TCP close.
+                Ok(read) => return Ok(read),
+                Err(error) if error.kind() == ErrorKind::WouldBlock => {}
+                Err(_) => return Err(ReadError::Closed),
             }
+            self.read_limit()?;
+            let mut socket = self.socket;
+            let Some(tls) = self.tls.as_mut() else {
+                return Err(ReadError::Closed);
+            };
+            let read = loop {
+                match tls.read_tls(&mut socket) {
+                    Err(error) if error.kind() == ErrorKind::Interrupted => {}
+                    Err(error)
+                        if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+                    {
+                        return Err(ReadError::TimedOut);
+                    }
+                    Err(_) => return Err(ReadError::Closed),
+                    Ok(read) => break read,
+                }
+            };
+            if read == 0 {
+                return Err(ReadError::Closed);
+            }
+            let processed = tls.process_new_packets();
+            let wants_write = tls.wants_write();
+            if self.started.is_none() {
+                self.begin_request();
+            }
+            // An alert to send, a key update's answer: sent within a moment.
+            if wants_write {
+                let _ = self.write_within(b"", CLOSE_NOTIFY_LIMIT);
+            }
+            if processed.is_err() {
+                return Err(ReadError::Closed);
+            }
+        }
+    }
+}
+
+/// One read of a plain socket, retried when a signal interrupted it.
+fn read_socket(mut socket: &TcpStream, room: &mut [u8]) -> Result<usize, ReadError> {
+    loop {
+        match socket.read(room) {
+            Ok(read) => return Ok(read),
+            Err(error) if error.kind() == ErrorKind::Interrupted => {}
             Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                Err(ReadError::TimedOut)
+                return Err(ReadError::TimedOut);
             }
-            Err(_) => Err(ReadError::Closed),
+            Err(_) => return Err(ReadError::Closed),
         }
     }
 }

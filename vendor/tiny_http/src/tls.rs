@@ -69,29 +69,53 @@ fn first_byte(connection: &mut Connection<'_>, deadline: Instant) -> Result<u8, 
     }
 }
 
+/// Drives the handshake one socket read or write at a time, checking the
+/// deadline before each, so that a client that trickles its bytes (one every
+/// second, say) meets it as surely as one that stalls. (rustls'
+/// `complete_io` loops over many reads in one call, each with the socket's
+/// whole timeout.)
 fn shake_hands(
     connection: &mut Connection<'_>,
     config: &Arc<ServerConfig>,
     deadline: Instant,
 ) -> Result<(), NoTls> {
     let refused = |reason: String| NoTls::Refused(Refusal::unanswered(reason));
+    let late = || refused("TLS handshake not finished in time".to_string());
     let mut tls = ServerConnection::new(Arc::clone(config))
         .map_err(|error| refused(format!("TLS: {error}")))?;
     let mut socket = connection.socket;
-    while tls.is_handshaking() {
-        if connection.read_until(deadline).is_err() || connection.write_until(deadline).is_err() {
-            return Err(refused("TLS handshake not finished in time".to_string()));
-        }
-        match tls.complete_io(&mut socket) {
-            Ok(_) => {}
-            Err(error)
-                if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
-            Err(error) if error.kind() == ErrorKind::UnexpectedEof => {
-                return Err(refused("TLS handshake: the client closed".to_string()));
+    loop {
+        while tls.wants_write() {
+            connection.write_until(deadline).map_err(|_| late())?;
+            match tls.write_tls(&mut socket) {
+                Ok(_) => {}
+                Err(error) if error.kind() == ErrorKind::Interrupted => {}
+                Err(error)
+                    if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(_) => return Err(refused("TLS handshake: the client closed".to_string())),
             }
-            // A TLS error (an alert the client sent, no protocol or cipher
-            // in common): rustls has sent its own alert, if any.
-            Err(error) => return Err(refused(format!("TLS handshake failed: {error}"))),
+        }
+        if !tls.is_handshaking() {
+            break;
+        }
+        connection.read_until(deadline).map_err(|_| late())?;
+        match tls.read_tls(&mut socket) {
+            Ok(0) => return Err(refused("TLS handshake: the client closed".to_string())),
+            Ok(_) => {}
+            // Timed out or interrupted: the deadline is checked again above.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) => {}
+            Err(_) => return Err(refused("TLS handshake: the client closed".to_string())),
+        }
+        if let Err(error) = tls.process_new_packets() {
+            // A TLS error (an alert the client sent, no protocol or cipher in
+            // common): rustls' own alert goes out, if it can at once.
+            let _ = connection.write_until(deadline);
+            let _ = tls.write_tls(&mut socket);
+            return Err(refused(format!("TLS handshake failed: {error}")));
         }
     }
     connection.tls = Some(Box::new(tls));

@@ -275,3 +275,140 @@ fn a_graceful_stop_sends_close_notify() {
     let read = idle.tls_stream().read(&mut byte);
     assert_eq!(read.map_err(|error| error.kind()), Ok(0));
 }
+
+/// Sends `bytes` on `socket` one at a time, `every` apart, until they are
+/// all sent, the server closes, or `stop` is set.
+fn trickle(
+    mut socket: TcpStream,
+    bytes: Vec<u8>,
+    every: Duration,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> thread::JoinHandle<usize> {
+    thread::spawn(move || {
+        let mut sent = 0;
+        for byte in bytes {
+            if stop.load(std::sync::atomic::Ordering::SeqCst) || socket.write_all(&[byte]).is_err()
+            {
+                break;
+            }
+            sent += 1;
+            thread::sleep(every);
+        }
+        sent
+    })
+}
+
+#[test]
+fn a_hello_trickled_a_byte_at_a_time_is_closed_at_the_request_timeout() {
+    let server = tls_server_with_request_timeout(1);
+    let hello = testkit::tls::client_hello();
+    let mut socket = raw_connection(&server);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let started = Instant::now();
+    // A byte every 100 ms: each socket read is far within any timeout,
+    // and the whole hello would take many seconds.
+    let trickling = trickle(
+        socket.try_clone().unwrap(),
+        hello.clone(),
+        Duration::from_millis(100),
+        Arc::clone(&stop),
+    );
+    let closed = closed_after(&mut socket, started);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let sent = trickling.join().unwrap();
+    assert!(sent < hello.len(), "the whole hello went out: {sent} bytes");
+    assert!(closed >= Duration::from_millis(900), "{closed:?}");
+    assert!(closed < Duration::from_secs(3), "{closed:?}");
+    let reasons: Vec<_> = server
+        .refusals(1)
+        .into_iter()
+        .map(|refusal| refusal.reason)
+        .collect();
+    assert_eq!(reasons, ["TLS handshake not finished in time"]);
+}
+
+#[test]
+fn a_request_record_trickled_after_the_handshake_gets_408() {
+    let server = tls_server_with_request_timeout(1);
+    let config = client_config(&server, rustls::DEFAULT_VERSIONS, &[b"http/1.1"], true);
+    let mut socket = raw_connection(&server);
+    let name = ServerName::try_from("127.0.0.1").unwrap();
+    let mut tls = ClientConnection::new(config, name).unwrap();
+    while tls.is_handshaking() {
+        tls.complete_io(&mut socket).unwrap();
+    }
+    // The request, encrypted into records here, then sent a byte every
+    // 100 ms: no record is whole before the request's deadline.
+    tls.writer()
+        .write_all(b"GET /index HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut records = Vec::new();
+    while tls.wants_write() {
+        tls.write_tls(&mut records).unwrap();
+    }
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let started = Instant::now();
+    let trickling = trickle(
+        socket.try_clone().unwrap(),
+        records.clone(),
+        Duration::from_millis(100),
+        Arc::clone(&stop),
+    );
+    let mut answer = Vec::new();
+    loop {
+        match tls.read_tls(&mut socket) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                let _ = tls.process_new_packets();
+                let _ = tls.reader().read_to_end(&mut answer);
+            }
+        }
+    }
+    let closed = started.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(trickling.join().unwrap() < records.len());
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    assert!(answer.ends_with("request timeout"), "{answer}");
+    assert!(closed >= Duration::from_millis(900), "{closed:?}");
+    assert!(closed < Duration::from_secs(3), "{closed:?}");
+    let refusals = server.refusals(1);
+    assert_eq!(refusals[0].status, Some(408));
+    assert_eq!(refusals[0].reason, "request timeout");
+    assert!(server.handed_over().is_empty());
+}
+
+#[test]
+fn many_trickling_tls_clients_hold_up_no_one() {
+    let server = tls_server_with_request_timeout(2);
+    let hello = testkit::tls::client_hello();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tricklers: Vec<_> = (0..200)
+        .map(|_| {
+            trickle(
+                raw_connection(&server),
+                hello.clone(),
+                Duration::from_millis(300),
+                Arc::clone(&stop),
+            )
+        })
+        .collect();
+    for _ in 0..5 {
+        assert!(
+            server.time_to_answer(Duration::from_secs(1)).is_some(),
+            "a client was held up by 200 trickling ones"
+        );
+        thread::sleep(Duration::from_millis(200));
+    }
+    // Every one of them is closed at its deadline, before its hello is whole.
+    let refusals = server.refusals(200);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for trickling in tricklers {
+        assert!(trickling.join().unwrap() < hello.len());
+    }
+    let late = refusals
+        .iter()
+        .filter(|refusal| refusal.reason == "TLS handshake not finished in time")
+        .count();
+    assert_eq!(late, 200, "{refusals:?}");
+}
