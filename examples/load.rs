@@ -436,7 +436,7 @@ fn get(target: &str, header: &str) -> String {
     } else {
         format!("{header}\r\n")
     };
-    format!("GET {target} HTTP/1.1\r\nHost: load\r\n{header}\r\n")
+    format!("GET {target} HTTP/1.1\r\nHost: localhost\r\n{header}\r\n")
 }
 
 /// Opens a keep-alive connection that waits for answers until a little after

@@ -59,6 +59,14 @@ impl Answer {
         self
     }
 
+    /// What a page and every token route's answer carry: no `Referer` of
+    /// this server's (its URLs may hold a token) goes to another site, and
+    /// no body is read as another type than it says.
+    pub fn with_headers_of_a_page(self) -> Answer {
+        self.with_header("Referrer-Policy", "no-referrer")
+            .with_header("X-Content-Type-Options", "nosniff")
+    }
+
     pub fn because(mut self, reason: impl Into<Cow<'static, str>>) -> Answer {
         self.reason = Some(reason.into());
         self

@@ -9,6 +9,7 @@ use crate::tls::CertificateSource;
 pub const USAGE: &str = "\
 usage: token-server [--host HOST] [--port PORT] [--ttl SECONDS]
                     [--user NAME:PASSWORD]... [--users-file FILE] [--max-failures N]
+                    [--allowed-host NAME]...
                     [--idle-timeout SECONDS] [--request-timeout SECONDS] [--quiet | --verbose]
                     [--tls-cert FILE --tls-key FILE | --tls-self-signed FILE]
        token-server --help | --version";
@@ -33,6 +34,10 @@ token-server: hands out login tokens and checks them (the Flask tutorial's token
   --max-failures N           failed logins a user name may have from one address, then one more
                              every 60/N s; 4N a minute for all names, 12N failed token checks
                              (default {max_failures}; 0: no limit)
+  --allowed-host NAME        a name (as in Host) that may reach /login, /test and /logout;
+                             repeat for more. Bound to loopback, only localhost and loopback
+                             addresses do without it (a rebinding name is refused 421);
+                             bound elsewhere, every name does unless this is given
   --idle-timeout SECONDS     close a connection that sends nothing for this long (default {idle})
   --request-timeout SECONDS  answer 408 to a request not whole this long after its first byte
                              (default {request})
@@ -87,6 +92,9 @@ pub struct Config {
     pub users_file: Option<PathBuf>,
     /// N of the budgets of failed attempts (`throttle`); 0: none.
     pub max_failures: u32,
+    /// `--allowed-host`: the names, besides localhost and loopback
+    /// addresses, that may reach the token routes.
+    pub allowed_hosts: Vec<String>,
     /// HTTPS, and where its certificate comes from; `None`: plain HTTP.
     pub tls: Option<CertificateSource>,
     /// True when the users are the default one, not from `--user` or
@@ -120,6 +128,7 @@ impl Default for Config {
             users_file: None,
             // fail2ban's maxretry.
             max_failures: 5,
+            allowed_hosts: Vec::new(),
             tls: None,
             default_users: true,
             verbosity: Verbosity::Normal,
@@ -154,6 +163,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 | "--tls-self-signed"
                 | "--users-file"
                 | "--max-failures"
+                | "--allowed-host"
         );
         if !takes_value && inline_value.is_some() {
             return Err(format!("{flag} takes no value"));
@@ -176,6 +186,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             }
             "--users-file" => config.users_file = Some(parse_file(flag, &value()?)?),
             "--max-failures" => config.max_failures = parse_count(flag, &value()?)?,
+            "--allowed-host" => config.allowed_hosts.push(parse_allowed_host(&value()?)?),
             "--tls-cert" => tls_cert = Some(parse_file(flag, &value()?)?),
             "--tls-key" => tls_key = Some(parse_file(flag, &value()?)?),
             "--tls-self-signed" => tls_self_signed = Some(parse_file(flag, &value()?)?),
@@ -221,6 +232,21 @@ fn parse_host(value: &str) -> Result<String, String> {
         return Err("--host: the host is empty".to_string());
     }
     Ok(host.to_string())
+}
+
+/// A name as a `Host` header gives it, without a port, kept in lower case
+/// (names are compared in any case).
+fn parse_allowed_host(value: &str) -> Result<String, String> {
+    let valid = !value.is_empty()
+        && value
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b".-_:[]".contains(&byte));
+    if !valid {
+        return Err(format!(
+            "--allowed-host: '{value}' is not a host name or address"
+        ));
+    }
+    Ok(value.to_ascii_lowercase())
 }
 
 fn parse_port(value: &str) -> Result<u16, String> {

@@ -125,12 +125,22 @@ fn push_header_lines(lines: &mut String, headers: &[(String, String)]) {
     for (name, value) in headers {
         let secret = name.eq_ignore_ascii_case("Authorization")
             || name.eq_ignore_ascii_case("Proxy-Authorization");
+        // A page's address may hold a token in its query, or credentials.
+        let holds_url = name.eq_ignore_ascii_case("Referer") || name.eq_ignore_ascii_case("Origin");
         lines.push_str("    ");
         push_printable(lines, name);
         lines.push_str(": ");
         if secret {
-            push_printable(lines, value.split_whitespace().next().unwrap_or(""));
-            lines.push_str(" ***");
+            // `Basic ***`; a value with no scheme may be the secret itself.
+            match value.trim().split_once(char::is_whitespace) {
+                Some((scheme, _secret)) => {
+                    push_printable(lines, scheme);
+                    lines.push_str(" ***");
+                }
+                None => lines.push_str("***"),
+            }
+        } else if holds_url {
+            push_printable(lines, &masked_url(value));
         } else {
             push_printable(lines, value);
         }
@@ -141,8 +151,9 @@ fn push_header_lines(lines: &mut String, headers: &[(String, String)]) {
 /// The request target with the value of every secret parameter (a token or a
 /// password: `auth::is_secret_field`) replaced by `***`.
 pub fn masked_url(url: &str) -> Cow<'_, str> {
+    let url = masked_userinfo(url);
     let Some((path, query)) = url.split_once('?') else {
-        return Cow::Borrowed(url);
+        return url;
     };
     // Most queries cannot hold a secret: no such name, not even percent-encoded
     // (every secret name holds `token` or `password`).
@@ -150,7 +161,7 @@ pub fn masked_url(url: &str) -> Cow<'_, str> {
         || query.contains("token")
         || query.contains(auth::PASSWORD_FIELD);
     if !may_hold_secret {
-        return Cow::Borrowed(url);
+        return url;
     }
     let mut masked = String::with_capacity(url.len());
     masked.push_str(path);
@@ -168,6 +179,45 @@ pub fn masked_url(url: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(masked)
+}
+
+/// An absolute URL with its userinfo (`http://user:password@host/`) shown
+/// as `http://***@host/`: a password the client put there stays out.
+fn masked_userinfo(url: &str) -> Cow<'_, str> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Cow::Borrowed(url);
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return Cow::Borrowed(url);
+    };
+    Cow::Owned(format!("{scheme}://***{}", &rest[at..]))
+}
+
+/// A name the client chose (a user name, a `Host`), as the log shows it: as
+/// it is when it holds only letters, digits and `.-_@+:`; otherwise in double
+/// quotes, with quotes, backslashes and brackets escaped, so that it can
+/// neither add fields to a line nor close its brackets (a fail2ban filter
+/// reads the address after `from`). Control characters are escaped when the
+/// line is written.
+pub fn quoted(name: &str) -> Cow<'_, str> {
+    let plain = !name.is_empty()
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b".-_@+:".contains(&byte));
+    if plain {
+        return Cow::Borrowed(name);
+    }
+    let mut quoted = String::with_capacity(name.len() + 2);
+    quoted.push('"');
+    for c in name.chars() {
+        if matches!(c, '"' | '\\' | '(' | ')' | '[' | ']') {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    Cow::Owned(quoted)
 }
 
 /// True for a secret field's name, also percent-encoded (`%74oken`), since
@@ -359,5 +409,53 @@ mod tests {
             line,
             "2026-11-27T11:02:03.456Z - - - 200 0.00ms\n    Host: 127.0.0.1:5000\n    Authorization: Basic ***\n"
         );
+    }
+
+    #[test]
+    fn a_target_with_userinfo_is_masked() {
+        assert_eq!(
+            masked_url("http://magigo:SECRET@127.0.0.1:5000/login"),
+            "http://***@127.0.0.1:5000/login"
+        );
+        assert_eq!(
+            masked_url("http://u:p@host/test?token=abc&x=1"),
+            "http://***@host/test?token=***&x=1"
+        );
+        // An `@` in the query is no userinfo.
+        assert_eq!(masked_url("http://host/x?a=b@c"), "http://host/x?a=b@c");
+    }
+
+    #[test]
+    fn verbose_masks_referer_and_origin_and_a_schemeless_authorization() {
+        let headers = vec![
+            (
+                "Referer".to_string(),
+                "http://127.0.0.1:5000/test?token=c2VjcmV0".to_string(),
+            ),
+            (
+                "Origin".to_string(),
+                "http://u:p@127.0.0.1:5000".to_string(),
+            ),
+            ("Authorization".to_string(), "SECRET".to_string()),
+        ];
+        let line = line(&Entry {
+            headers,
+            ..entry(200)
+        });
+        assert_eq!(
+            line,
+            "2026-11-27T11:02:03.456Z - - - 200 0.00ms\n    Referer: http://127.0.0.1:5000/test?token=***\n    Origin: http://***@127.0.0.1:5000\n    Authorization: ***\n"
+        );
+        assert!(!line.contains("SECRET") && !line.contains("c2VjcmV0"));
+    }
+
+    #[test]
+    fn a_name_is_quoted_unless_it_is_plain() {
+        assert_eq!(quoted("magigo"), "magigo");
+        assert_eq!(quoted("ann.lee@example.org"), "ann.lee@example.org");
+        assert_eq!(quoted("a b"), "\"a b\"");
+        assert_eq!(quoted("x) (y"), r#""x\) \(y""#);
+        assert_eq!(quoted("say \"hi\" \\"), r#""say \"hi\" \\""#);
+        assert_eq!(quoted(""), "\"\"");
     }
 }

@@ -9,6 +9,8 @@ use crate::accept;
 use crate::answer::Answer;
 use crate::auth::{self, CredentialsInput, TokenInput};
 use crate::cli::{self, Config};
+use crate::log_line::quoted;
+use crate::other_sites;
 use crate::pages::{self, Usage};
 use crate::throttle::{Budgets, Spent};
 use crate::tls::CertificateSource;
@@ -40,6 +42,9 @@ pub struct App {
     pub default_user: Option<(&'static str, &'static str)>,
     /// `http`, or `https` with a `--tls-` option.
     pub scheme: &'static str,
+    /// `--allowed-host`: the names besides localhost and loopback addresses
+    /// that may reach the token routes (see `other_sites`).
+    pub allowed_hosts: Vec<String>,
     /// How the usage page's curl lines start: `curl`, or `curl --cacert FILE`
     /// for a self-signed certificate (a certificate from a real CA needs
     /// nothing).
@@ -62,6 +67,7 @@ impl App {
             address,
             default_user: config.default_users.then_some(cli::DEFAULT_USER),
             scheme,
+            allowed_hosts: config.allowed_hosts.clone(),
             curl,
         }
     }
@@ -82,7 +88,11 @@ pub fn handle(request: &Request, app: &mut App, now: f64) -> Answer {
     // The path, without the query, matched exactly: `/login/` is not `/login`.
     // `no_store`: no cache may keep the answer, because it holds a token or
     // says whether one is valid (RFC 6749 5.1).
-    let (handler, no_store): (Handler, bool) = match path_of(request.url()) {
+    // `CONNECT host:port` names no path: a method RFC 9110 defines, as the others.
+    if request.method() == Method::Connect {
+        return method_not_allowed();
+    }
+    let (handler, token_route): (Handler, bool) = match path_of(request.url()) {
         // The usage page, with curl lines for this server's address.
         "/" => (usage, false),
         // `Hello`, the tutorial's index().
@@ -96,14 +106,50 @@ pub fn handle(request: &Request, app: &mut App, now: f64) -> Answer {
         _ => return Answer::new(404, "not found"),
     };
     let answer = match request.method() {
+        Method::Get | Method::Head | Method::Post if token_route => {
+            match from_another_site(request, app) {
+                Some(refused) => refused,
+                None => handler(request, app, now),
+            }
+        }
         Method::Get | Method::Head | Method::Post => handler(request, app, now),
-        _ => Answer::new(405, "method not allowed").with_header("Allow", "GET, HEAD, POST"),
+        _ => method_not_allowed(),
     };
-    if no_store {
-        answer.with_header("Cache-Control", "no-store")
+    if token_route {
+        answer
+            .with_header("Cache-Control", "no-store")
+            .with_headers_of_a_page()
     } else {
         answer
     }
+}
+
+fn method_not_allowed() -> Answer {
+    Answer::new(405, "method not allowed").with_header("Allow", "GET, HEAD, POST")
+}
+
+/// A token route's answer to a request that another site's page sent (403),
+/// or that came by a name this server does not answer to (421): see
+/// `other_sites`. `None`: it may be served.
+fn from_another_site(request: &Request, app: &App) -> Option<Answer> {
+    let host = request.header("Host");
+    let cross_site = other_sites::is_cross_site(
+        request.header("Sec-Fetch-Site"),
+        request.header("Origin"),
+        app.scheme,
+        host,
+    );
+    if cross_site {
+        return Some(Answer::new(403, "cross-site request").because("cross-site request"));
+    }
+    if !other_sites::host_allowed(host, app.address.ip(), &app.allowed_hosts) {
+        let host = host.unwrap_or("");
+        return Some(Answer::new(421, "misdirected request").because(format!(
+            "Host {} is not this server's: --allowed-host NAME admits a name",
+            quoted(host)
+        )));
+    }
+    None
 }
 
 fn index(_request: &Request, _app: &mut App, _now: f64) -> Answer {
@@ -118,8 +164,23 @@ fn login(request: &Request, app: &mut App, now: f64) -> Answer {
     };
     // Before the credentials are looked at: a 429 tells nothing about them.
     let client = request.remote_addr().ip();
-    if let Err(spent) = app.budgets.check_logins(client, now) {
-        return too_many_attempts(spent);
+    let address_budget = app.budgets.check_logins(client, now);
+    if let Err(spent) = &address_budget {
+        // Past the address's budget, the name is not looked at.
+        let spent = spent.clone();
+        let name_budget = match form_of(request) {
+            Ok(form) => match auth::find_credentials(authorizations(request), form) {
+                CredentialsInput::One(credentials) => {
+                    let shown = shown_name(app, credentials.user());
+                    app.budgets
+                        .check_login(client, credentials.user(), &shown, now)
+                        .err()
+                }
+                _ => None,
+            },
+            Err(_) => None,
+        };
+        return too_many_attempts(longest_wait(spent, name_budget));
     }
     let form = match form_of(request) {
         Ok(form) => form,
@@ -141,7 +202,11 @@ fn login(request: &Request, app: &mut App, now: f64) -> Answer {
         CredentialsInput::Several => return refused("credentials in more than one place".into()),
     };
     // The same for a user name that exists and one that does not.
-    if let Err(spent) = app.budgets.check_login(client, credentials.user(), now) {
+    let shown = shown_name(app, credentials.user());
+    if let Err(spent) = app
+        .budgets
+        .check_login(client, credentials.user(), &shown, now)
+    {
         return too_many_attempts(spent);
     }
     match app
@@ -161,6 +226,26 @@ fn login(request: &Request, app: &mut App, now: f64) -> Answer {
             app.budgets.login_failed(client, credentials.user(), now);
             refused("wrong user or password".into())
         }
+    }
+}
+
+/// Of two budgets that refused, the one with the longer wait: `Retry-After`
+/// says when an attempt will pass them all (RFC 6585 4).
+fn longest_wait(spent: Spent, other: Option<Spent>) -> Spent {
+    match other {
+        Some(other) if other.retry_after > spent.retry_after => other,
+        _ => spent,
+    }
+}
+
+/// A user name as the log shows it: quoted (see `log_line::quoted`) when the
+/// user exists, else `an unknown name`, so that a password typed into the
+/// name field never reaches the log.
+fn shown_name(app: &App, name: &str) -> String {
+    if app.users.has(name) {
+        quoted(name).into_owned()
+    } else {
+        "an unknown name".to_string()
     }
 }
 
@@ -323,7 +408,7 @@ fn usage(request: &Request, app: &mut App, _now: f64) -> Answer {
     // use; the Host header says which one this client did use.
     let scheme = app.scheme;
     let base = match request.header("Host") {
-        Some(host) if app.address.ip().is_unspecified() && !host.is_empty() => {
+        Some(host) if app.address.ip().is_unspecified() && is_shell_safe(host) => {
             format!("{scheme}://{host}")
         }
         _ => format!("{scheme}://{}", app.address),
@@ -336,10 +421,21 @@ fn usage(request: &Request, app: &mut App, _now: f64) -> Answer {
     let answer = if accept::prefers_html(header_values(request, "Accept")) {
         Answer::html(200, pages::html(&usage))
             .with_header("Content-Security-Policy", pages::CONTENT_SECURITY_POLICY)
+            .with_headers_of_a_page()
     } else {
         Answer::new(200, pages::text(&usage))
     };
     answer.with_header("Vary", "Accept")
+}
+
+/// A `Host` value that can stand in a shell line as it is (the curl lines
+/// are pasted into shells): letters, digits, `.-_:[]`. Any other is not
+/// used; the listening address is.
+fn is_shell_safe(host: &str) -> bool {
+    !host.is_empty()
+        && host
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b".-_:[]".contains(&byte))
 }
 
 /// The path of a request target, without its query: `/test?token=x` gives `/test`.

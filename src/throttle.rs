@@ -18,13 +18,17 @@
 //!
 //! The table takes bounded memory: a bucket is full again a minute after its
 //! last failure at the latest, and is then forgotten; and the table holds at
-//! most `MAX_ENTRIES`, the entries whose last failure is oldest going first.
+//! most `MAX_ENTRIES`, the entries whose last failure is oldest going first,
+//! but never one that still refuses (a guesser is not freed by others'
+//! failures). The buckets are kept in the order they last failed, so each
+//! failure costs the same small time however full the table is: no sweep of
+//! the whole table, ever.
 //! Everything here is a pure function of (state, address, now), for tests
 //! with any clock; it lives with `Users` in the request loop, which alone
 //! touches it, so it needs no lock.
 
-use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::net::IpAddr;
 
@@ -39,11 +43,10 @@ pub struct Budgets {
     /// N; 0: nothing is counted, nothing refused.
     max_failures: u32,
     buckets: HashMap<Key, Bucket>,
-    /// When the table is this large, its full buckets are forgotten (and this
-    /// is set to twice what is left): each failure costs the same on average.
-    sweep_at: usize,
-    /// They are forgotten a minute after the last time, too.
-    swept_at: f64,
+    /// Every failure's bucket and time, oldest first: the buckets in the
+    /// order they last failed. An entry whose bucket failed again since, or
+    /// is gone, is stale and skipped.
+    order: VecDeque<(Key, f64)>,
     /// Names are kept as keyed hashes (the key is random for each server):
     /// an entry's size does not grow with a name's length, and nobody can
     /// pick names that collide.
@@ -130,8 +133,7 @@ impl Budgets {
         Budgets {
             max_failures,
             buckets: HashMap::new(),
-            sweep_at: SMALLEST_SWEEP,
-            swept_at: f64::NEG_INFINITY,
+            order: VecDeque::new(),
             names: RandomState::new(),
         }
     }
@@ -154,12 +156,19 @@ impl Budgets {
         })
     }
 
-    /// `Err` when `address` may not try a login for `name` now.
-    pub fn check_login(&self, address: IpAddr, name: &str, now: f64) -> Result<(), Spent> {
+    /// `Err` when `address` may not try a login for `name` now. The log
+    /// shows the name as `shown` (see `routes::shown_name`).
+    pub fn check_login(
+        &self,
+        address: IpAddr,
+        name: &str,
+        shown: &str,
+        now: f64,
+    ) -> Result<(), Spent> {
         let key = self.key(address, Budget::LoginsForName, Some(name));
         self.check(key, now).map_err(|retry_after| Spent {
             retry_after,
-            reason: format!("too many failed logins for {name} from {}", key.source),
+            reason: format!("too many failed logins for {shown} from {}", key.source),
         })
     }
 
@@ -242,11 +251,15 @@ impl Budgets {
             return;
         }
         let left = (self.left(&key, now) - 1.0).max(0.0);
-        if self.buckets.len() >= self.sweep_at || now - self.swept_at >= REFILL_SECONDS {
-            self.forget_full(now);
-        }
-        if self.buckets.len() >= MAX_ENTRIES && !self.buckets.contains_key(&key) {
-            self.forget_least_recent();
+        self.forget_refilled(now);
+        if self.buckets.len() >= MAX_ENTRIES
+            && !self.buckets.contains_key(&key)
+            && !self.make_room(now)
+        {
+            // Every bucket tried still refuses: this failure goes uncounted
+            // rather than free a guesser (it takes a table full of refused
+            // addresses, each of which spent its budget).
+            return;
         }
         self.buckets.insert(
             key,
@@ -255,38 +268,64 @@ impl Budgets {
                 failed_at: now,
             },
         );
+        self.order.push_back((key, now));
+        // Stale entries are dropped once they are half the list: each
+        // failure pays for one, on average.
+        if self.order.len() > 2 * self.buckets.len() + 1024 {
+            let buckets = &self.buckets;
+            self.order.retain(|(key, at)| is_current(buckets, key, *at));
+        }
     }
 
-    /// Forgets the buckets whose last failure is a minute old: they are full
-    /// again, as good as none.
-    fn forget_full(&mut self, now: f64) {
-        self.buckets
-            .retain(|_, bucket| now - bucket.failed_at < REFILL_SECONDS);
-        self.swept_at = now;
-        self.sweep_at = (2 * self.buckets.len()).clamp(SMALLEST_SWEEP, MAX_ENTRIES);
-        if self.buckets.capacity() > 4 * self.buckets.len().max(SMALLEST_SWEEP) {
+    /// Forgets the buckets whose last failure is a minute old, from the
+    /// front of the order: they are full again, as good as none.
+    fn forget_refilled(&mut self, now: f64) {
+        while let Some(&(key, at)) = self.order.front() {
+            if now - at < REFILL_SECONDS {
+                break;
+            }
+            self.order.pop_front();
+            if is_current(&self.buckets, &key, at) {
+                self.buckets.remove(&key);
+            }
+        }
+        if self.buckets.capacity() > 4 * self.buckets.len().max(1024) {
             self.buckets.shrink_to(2 * self.buckets.len());
+            self.order.shrink_to(2 * self.order.len());
         }
     }
 
-    /// At the cap, with no bucket full: forgets the tenth least recently
-    /// failed, so that the next tenth of the cap's failures cost nothing more.
-    fn forget_least_recent(&mut self) {
-        let mut ages: Vec<(f64, Key)> = self
-            .buckets
-            .iter()
-            .map(|(key, bucket)| (bucket.failed_at, *key))
-            .collect();
-        let tenth = ages.len() / 10;
-        ages.select_nth_unstable_by(tenth, |a, b| a.0.total_cmp(&b.0));
-        for (_, key) in &ages[..=tenth] {
-            self.buckets.remove(key);
+    /// At the cap: forgets the least recently failed bucket that does not
+    /// refuse now. One that still refuses keeps its place (at the back);
+    /// after `MAKE_ROOM_TRIES` of those, `false`: no room is made.
+    fn make_room(&mut self, now: f64) -> bool {
+        for _ in 0..MAKE_ROOM_TRIES {
+            let Some((key, at)) = self.order.pop_front() else {
+                return false;
+            };
+            if !is_current(&self.buckets, &key, at) {
+                continue;
+            }
+            if self.left(&key, now) >= 1.0 {
+                self.buckets.remove(&key);
+                return true;
+            }
+            self.order.push_back((key, at));
         }
+        false
     }
 }
 
-/// The smallest table that is swept for full buckets.
-const SMALLEST_SWEEP: usize = 1024;
+/// Whether the order's entry `(key, at)` is its bucket's last failure.
+fn is_current(buckets: &HashMap<Key, Bucket>, key: &Key, at: f64) -> bool {
+    buckets
+        .get(key)
+        .is_some_and(|bucket| bucket.failed_at == at)
+}
+
+/// How many buckets making room looks at, at most, for one that does not
+/// refuse.
+const MAKE_ROOM_TRIES: usize = 64;
 
 #[cfg(test)]
 impl Budgets {
@@ -312,28 +351,37 @@ mod tests {
         let mut budgets = Budgets::new(5);
         let client = address("192.0.2.1");
         for _ in 0..5 {
-            assert_eq!(budgets.check_login(client, "magigo", NOW), Ok(()));
+            assert_eq!(budgets.check_login(client, "magigo", "magigo", NOW), Ok(()));
             budgets.login_failed(client, "magigo", NOW);
         }
-        let spent = budgets.check_login(client, "magigo", NOW).unwrap_err();
+        let spent = budgets
+            .check_login(client, "magigo", "magigo", NOW)
+            .unwrap_err();
         assert_eq!(spent.retry_after, 12);
         assert_eq!(
             spent.reason,
             "too many failed logins for magigo from 192.0.2.1"
         );
-        assert!(budgets.check_login(client, "magigo", NOW + 11.9).is_err());
+        assert!(
+            budgets
+                .check_login(client, "magigo", "magigo", NOW + 11.9)
+                .is_err()
+        );
         assert_eq!(
             budgets
-                .check_login(client, "magigo", NOW + 11.9)
+                .check_login(client, "magigo", "magigo", NOW + 11.9)
                 .unwrap_err()
                 .retry_after,
             1
         );
-        assert_eq!(budgets.check_login(client, "magigo", NOW + 12.0), Ok(()));
+        assert_eq!(
+            budgets.check_login(client, "magigo", "magigo", NOW + 12.0),
+            Ok(())
+        );
         budgets.login_failed(client, "magigo", NOW + 12.0);
         assert_eq!(
             budgets
-                .check_login(client, "magigo", NOW + 12.0)
+                .check_login(client, "magigo", "magigo", NOW + 12.0)
                 .unwrap_err()
                 .retry_after,
             12
@@ -341,10 +389,17 @@ mod tests {
         // A minute after the last failure, the whole budget is back.
         let later = NOW + 12.0 + 60.0;
         for _ in 0..5 {
-            assert_eq!(budgets.check_login(client, "magigo", later), Ok(()));
+            assert_eq!(
+                budgets.check_login(client, "magigo", "magigo", later),
+                Ok(())
+            );
             budgets.login_failed(client, "magigo", later);
         }
-        assert!(budgets.check_login(client, "magigo", later).is_err());
+        assert!(
+            budgets
+                .check_login(client, "magigo", "magigo", later)
+                .is_err()
+        );
     }
 
     #[test]
@@ -355,7 +410,7 @@ mod tests {
             for _ in 0..5 {
                 budgets.login_failed(client, name, NOW);
             }
-            let spent = budgets.check_login(client, name, NOW).unwrap_err();
+            let spent = budgets.check_login(client, name, name, NOW).unwrap_err();
             assert_eq!(spent.retry_after, 12, "{name}");
         }
     }
@@ -367,7 +422,7 @@ mod tests {
         for index in 0..20 {
             let name = format!("user{index}");
             assert_eq!(budgets.check_logins(client, NOW), Ok(()));
-            assert_eq!(budgets.check_login(client, &name, NOW), Ok(()));
+            assert_eq!(budgets.check_login(client, &name, &name, NOW), Ok(()));
             budgets.login_failed(client, &name, NOW);
         }
         let spent = budgets.check_logins(client, NOW).unwrap_err();
@@ -389,9 +444,9 @@ mod tests {
             budgets.login_failed(client, "ann", NOW);
         }
         budgets.login_succeeded(client, "magigo");
-        assert_eq!(budgets.check_login(client, "magigo", NOW), Ok(()));
-        assert!(budgets.check_login(other, "magigo", NOW).is_err());
-        assert!(budgets.check_login(client, "ann", NOW).is_err());
+        assert_eq!(budgets.check_login(client, "magigo", "magigo", NOW), Ok(()));
+        assert!(budgets.check_login(other, "magigo", "magigo", NOW).is_err());
+        assert!(budgets.check_login(client, "ann", "ann", NOW).is_err());
         // The address's budget for all names stays spent: 10 of 20.
         for _ in 0..10 {
             budgets.login_failed(client, "x", NOW);
@@ -421,7 +476,7 @@ mod tests {
             budgets.login_failed(client, "magigo", NOW);
             budgets.token_check_failed(client, NOW);
         }
-        assert_eq!(budgets.check_login(client, "magigo", NOW), Ok(()));
+        assert_eq!(budgets.check_login(client, "magigo", "magigo", NOW), Ok(()));
         assert_eq!(budgets.check_logins(client, NOW), Ok(()));
         assert_eq!(budgets.check_tokens(client, NOW), Ok(()));
         assert!(budgets.is_empty());
@@ -432,21 +487,21 @@ mod tests {
         let mut budgets = Budgets::new(1);
         budgets.login_failed(address("2001:db8:1:2::1"), "magigo", NOW);
         let spent = budgets
-            .check_login(address("2001:db8:1:2:ffff::9"), "magigo", NOW)
+            .check_login(address("2001:db8:1:2:ffff::9"), "magigo", "magigo", NOW)
             .unwrap_err();
         assert_eq!(
             spent.reason,
             "too many failed logins for magigo from 2001:db8:1:2::/64"
         );
         assert_eq!(
-            budgets.check_login(address("2001:db8:1:3::1"), "magigo", NOW),
+            budgets.check_login(address("2001:db8:1:3::1"), "magigo", "magigo", NOW),
             Ok(())
         );
         // An IPv4-mapped address is its IPv4 address.
         budgets.login_failed(address("::ffff:192.0.2.7"), "ann", NOW);
         assert!(
             budgets
-                .check_login(address("192.0.2.7"), "ann", NOW)
+                .check_login(address("192.0.2.7"), "ann", "ann", NOW)
                 .is_err()
         );
     }
@@ -474,11 +529,34 @@ mod tests {
         for (index, client) in clients.iter().enumerate() {
             budgets.token_check_failed(*client, NOW + index as f64 * 1e-5);
         }
-        assert!(budgets.len() <= MAX_ENTRIES);
-        assert!(budgets.len() > MAX_ENTRIES * 8 / 10);
+        // One goes for each that comes, the least recently failed first.
+        assert_eq!(budgets.len(), MAX_ENTRIES);
         assert!(!budgets.has_token_bucket(clients[0]));
-        assert!(!budgets.has_token_bucket(clients[MAX_ENTRIES / 20]));
+        assert!(!budgets.has_token_bucket(clients[9]));
+        assert!(budgets.has_token_bucket(clients[10]));
         assert!(budgets.has_token_bucket(clients[MAX_ENTRIES / 2]));
         assert!(budgets.has_token_bucket(*clients.last().unwrap()));
+    }
+
+    #[test]
+    fn making_room_never_frees_an_address_that_is_still_refused() {
+        let mut budgets = Budgets::new(5);
+        let guesser = address("192.0.2.1");
+        for _ in 0..5 {
+            budgets.login_failed(guesser, "magigo", NOW);
+        }
+        assert!(
+            budgets
+                .check_login(guesser, "magigo", "magigo", NOW)
+                .is_err()
+        );
+        // Others fail on token checks until the table is full, and beyond.
+        for index in 0..MAX_ENTRIES as u32 + 1000 {
+            let client = IpAddr::from((index + 0x0a00_0000).to_be_bytes());
+            budgets.token_check_failed(client, NOW + 1.0);
+        }
+        assert!(budgets.len() <= MAX_ENTRIES);
+        let refused = budgets.check_login(guesser, "magigo", "magigo", NOW + 1.0);
+        assert!(refused.is_err(), "{refused:?}");
     }
 }

@@ -178,9 +178,16 @@ fn self_signed(
 }
 
 /// Writes the certificate to `path`, but never over a file that is anything
-/// else than a certificate (a typo must not cost a file).
+/// else than a certificate (a typo must not cost a file), and never through
+/// a symbolic link (it could point at a file of someone else's, a CA bundle
+/// say).
 fn write_certificate(path: &Path, certificate: &rcgen::Certificate) -> Result<(), String> {
     let shown = path.display();
+    if fs::symlink_metadata(path).is_ok_and(|metadata| metadata.file_type().is_symlink()) {
+        return Err(format!(
+            "--tls-self-signed {shown}: the file is a symbolic link; not written through it"
+        ));
+    }
     if let Ok(existing) = fs::read(path)
         && !(existing.starts_with(b"-----BEGIN CERTIFICATE-----")
             && CertificateDer::pem_slice_iter(&existing).all(|item| item.is_ok()))
@@ -189,8 +196,37 @@ fn write_certificate(path: &Path, certificate: &rcgen::Certificate) -> Result<()
             "--tls-self-signed {shown}: the file exists and is not a certificate; not overwritten"
         ));
     }
-    fs::write(path, certificate.pem())
+    write_beside_and_rename(path, certificate.pem().as_bytes(), 0o644)
         .map_err(|error| format!("--tls-self-signed {shown}: cannot write it: {error}"))
+}
+
+/// Writes `bytes` to a new file beside `path` (created, never opened through
+/// a link), then renames it to `path`: a reader sees the old file or the
+/// new one, never half of one, and a link at `path` is replaced, not
+/// followed.
+fn write_beside_and_rename(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temporary = path.with_file_name(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        fastrand::u32(..)
+    ));
+    let written = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&temporary)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        })
+        .and_then(|()| fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    written
 }
 
 /// `AB:CD:...`, as `openssl x509 -fingerprint -sha256` writes it.

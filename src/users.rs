@@ -68,6 +68,11 @@ impl Users {
             .collect();
     }
 
+    /// Whether a user of this name exists.
+    pub fn has(&self, name: &str) -> bool {
+        self.accounts.contains_key(name)
+    }
+
     /// How many users there are.
     pub fn len(&self) -> usize {
         self.accounts.len()

@@ -5,6 +5,7 @@
 //! written, not hashed: see the end of the README's "On a network"). The
 //! server reads it at start, and again on SIGHUP.
 
+use std::collections::HashSet;
 use std::fs;
 use std::path::Path;
 
@@ -26,6 +27,11 @@ pub fn parse(
     given: &[(String, String)],
 ) -> Result<Vec<(String, String)>, String> {
     let mut users: Vec<(String, String)> = Vec::new();
+    // The names seen so far: a name given twice is found at once, not by
+    // reading the list again (100,000 users load in well under a second).
+    let mut names: HashSet<&str> = given.iter().map(|(name, _)| name.as_str()).collect();
+    // A byte order mark (Windows' Notepad writes one) is no part of a name.
+    let text = text.strip_prefix("\u{feff}".as_bytes()).unwrap_or(text);
     for (index, line) in text.split(|&byte| byte == b'\n').enumerate() {
         let error = |reason: String| format!("{}:{}: {reason}", path.display(), index + 1);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -42,10 +48,10 @@ pub fn parse(
         if password.is_empty() {
             return Err(error(format!("user '{name}' has an empty password")));
         }
-        if given.iter().any(|(given, _)| given == name) {
-            return Err(error(format!("user '{name}' is given by --user too")));
-        }
-        if users.iter().any(|(known, _)| known == name) {
+        if !names.insert(name) {
+            if given.iter().any(|(given, _)| given == name) {
+                return Err(error(format!("user '{name}' is given by --user too")));
+            }
             return Err(error(format!("user '{name}' is given twice")));
         }
         users.push((name.to_string(), password.to_string()));
@@ -53,19 +59,24 @@ pub fn parse(
     Ok(users)
 }
 
-/// A warning when group or others may read the file at `path`: the
-/// passwords in it are theirs to read too.
+/// A warning when group or others may read the file at `path` (the
+/// passwords in it are theirs to read too) or write it (they could add a
+/// user of their own), as sshd's StrictModes refuses both.
 pub fn permission_warning(path: &Path) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
     let mode = fs::metadata(path).ok()?.permissions().mode();
-    (mode & 0o044 != 0).then(|| {
-        format!(
-            "{} may be read by group or others (mode {:o}): chmod 600 {}",
-            path.display(),
-            mode & 0o777,
-            path.display()
-        )
-    })
+    let what = match (mode & 0o044 != 0, mode & 0o022 != 0) {
+        (false, false) => return None,
+        (true, false) => "read",
+        (false, true) => "written",
+        (true, true) => "read and written",
+    };
+    Some(format!(
+        "{} may be {what} by group or others (mode {:o}): chmod 600 {}",
+        path.display(),
+        mode & 0o777,
+        path.display()
+    ))
 }
 
 #[cfg(test)]
@@ -128,5 +139,55 @@ mod tests {
             error,
             "/no/such/users.txt: cannot read it: No such file or directory (os error 2)"
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_no_part_of_the_first_name() {
+        assert_eq!(
+            parse(
+                Path::new("users.txt"),
+                "\u{feff}ann:1\nbob:2\n".as_bytes(),
+                &[]
+            ),
+            Ok(users(&[("ann", "1"), ("bob", "2")]))
+        );
+    }
+
+    #[test]
+    fn a_hundred_thousand_users_are_read_once_each() {
+        let text: String = (0..100_000)
+            .map(|index| format!("user{index}:pw{index}\n"))
+            .collect();
+        let read = parse(Path::new("users.txt"), text.as_bytes(), &[]).unwrap();
+        assert_eq!(read.len(), 100_000);
+        let twice = format!("{text}user7:again\n");
+        assert_eq!(
+            parse(Path::new("users.txt"), twice.as_bytes(), &[]),
+            Err("users.txt:100001: user 'user7' is given twice".into())
+        );
+    }
+
+    #[test]
+    fn a_file_others_may_read_or_write_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = std::env::temp_dir().join(format!("users-mode-{}.txt", std::process::id()));
+        fs::write(&path, "ann:1\n").unwrap();
+        let shown = path.display().to_string();
+        for (mode, warning) in [
+            (0o600, None),
+            (0o640, Some("read")),
+            (0o602, Some("written")),
+            (0o620, Some("written")),
+            (0o666, Some("read and written")),
+        ] {
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+            let expected = warning.map(|what| {
+                format!(
+                    "{shown} may be {what} by group or others (mode {mode:o}): chmod 600 {shown}"
+                )
+            });
+            assert_eq!(permission_warning(&path), expected, "{mode:o}");
+        }
+        fs::remove_file(&path).unwrap();
     }
 }

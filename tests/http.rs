@@ -124,7 +124,7 @@ fn huge_declared_body_is_413_and_the_server_lives() {
         "18446744073709551615",
     ] {
         let raw = format!(
-            "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {length}\r\nConnection: close\r\n\r\nusername=magigo"
+            "POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {length}\r\nConnection: close\r\n\r\nusername=magigo"
         );
         let reply = send_raw(&server.address, raw.as_bytes());
         assert_eq!(

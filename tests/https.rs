@@ -237,3 +237,35 @@ fn sigterm_over_https_sends_close_notify_and_exits_0() {
     let read = std::io::Read::read(idle.tls_stream(), &mut byte);
     assert_eq!(read.map_err(|error| error.kind()), Ok(0));
 }
+
+#[test]
+fn a_self_signed_file_that_is_a_symbolic_link_is_left_alone() {
+    let dir = TempDir::new();
+    // A copy of a CA bundle, which the link points at.
+    let bundle = dir.join("bundle.pem");
+    write_loopback_certificate(&bundle, "ec-pkcs8.pem");
+    let before = std::fs::read(&bundle).unwrap();
+    let link = dir.join("cert.pem");
+    std::os::unix::fs::symlink(&bundle, &link).unwrap();
+    let output = std::process::Command::new(BINARY)
+        .args(["--port", "0", "--tls-self-signed"])
+        .arg(&link)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "token-server: --tls-self-signed {}: the file is a symbolic link; not written through it",
+            link.display()
+        )
+    );
+    assert_eq!(std::fs::read(&bundle).unwrap(), before);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}

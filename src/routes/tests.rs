@@ -191,7 +191,7 @@ mod usage_page {
     }
 
     #[test]
-    fn the_html_page_escapes_the_host_header() {
+    fn the_html_page_never_shows_a_host_header_of_markup() {
         let mut app = app();
         app.address = "0.0.0.0:5000".parse().unwrap();
         let reply = call(
@@ -200,7 +200,9 @@ mod usage_page {
                 .with_header("Accept", BROWSER_ACCEPT)
                 .with_header("Host", "x\"<b>:5000"),
         );
-        assert!(reply.body.contains("http://x&quot;&lt;b&gt;:5000/login"));
+        // Not a name a shell line can hold as it is: the listening
+        // address stands in its place.
+        assert!(reply.body.contains("http://0.0.0.0:5000/login"));
         assert!(!reply.body.contains("<b>"), "{}", reply.body);
     }
 
@@ -979,5 +981,251 @@ mod methods {
         assert_eq!((reply.status, reply.body.as_str()), (200, "Hello"));
         let reply = call(&mut app, get("/test").with_method(Method::Head));
         assert_refused(&reply, 401, spec::NO_TOKEN);
+    }
+}
+
+mod other_sites {
+    use super::*;
+
+    const TOKEN_ROUTES: [&str; 3] = ["/login", "/test", "/logout"];
+
+    fn from_address(request: TestRequest, address: &str) -> TestRequest {
+        request.with_remote_addr(address.parse().unwrap())
+    }
+
+    #[test]
+    fn a_cross_site_request_is_403_before_any_budget_is_spent() {
+        let mut app = app();
+        for path in TOKEN_ROUTES {
+            for _ in 0..30 {
+                let request = get(path)
+                    .with_header("Host", "127.0.0.1:5000")
+                    .with_header("Sec-Fetch-Site", "cross-site")
+                    .with_header("Authorization", &basic("magigo:wrong"));
+                let reply = call(&mut app, from_address(request, "192.0.2.1:1000"));
+                assert_eq!(
+                    (reply.status, reply.body.as_str()),
+                    (403, "cross-site request"),
+                    "{path}"
+                );
+                assert_eq!(reply.header("Cache-Control"), Some("no-store"));
+                assert_plain_text(&reply);
+            }
+        }
+        assert!(app.budgets.is_empty());
+        // The visitor's own login, from the same address, is served.
+        let own = get("/login")
+            .with_header("Host", "127.0.0.1:5000")
+            .with_header("Sec-Fetch-Site", "same-origin")
+            .with_header("Authorization", MAGIGO_BASIC);
+        assert_eq!(
+            call(&mut app, from_address(own, "192.0.2.1:1000")).status,
+            200
+        );
+    }
+
+    #[test]
+    fn an_origin_of_another_site_is_403_without_sec_fetch_site() {
+        let mut app = app();
+        let form = post_form("/login", "username=magigo&password=123456")
+            .with_header("Host", "127.0.0.1:5000")
+            .with_header("Origin", "http://attacker.example");
+        let reply = call(&mut app, form);
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (403, "cross-site request")
+        );
+        let own = post_form("/login", "username=magigo&password=123456")
+            .with_header("Host", "127.0.0.1:5000")
+            .with_header("Origin", "http://127.0.0.1:5000");
+        assert_eq!(call(&mut app, own).status, 200);
+    }
+
+    #[test]
+    fn a_rebinding_name_is_421_on_a_loopback_bind() {
+        let mut app = app();
+        for path in TOKEN_ROUTES {
+            let request = get(path)
+                .with_header("Host", "rebind.example:5000")
+                .with_header("Authorization", MAGIGO_BASIC);
+            let answer = handle(&request.into(), &mut app, NOW);
+            assert_eq!((answer.status, &*answer.body), (421, "misdirected request"));
+            assert_eq!(
+                answer.log_note(),
+                Some(
+                    "Host rebind.example:5000 is not this server's: --allowed-host NAME admits a name"
+                )
+            );
+        }
+        // Other routes answer any name.
+        let index = get("/index").with_header("Host", "rebind.example:5000");
+        assert_eq!(call(&mut app, index).status, 200);
+        for host in ["localhost:5000", "127.0.0.1", "[::1]:5000"] {
+            let request = get("/login")
+                .with_header("Host", host)
+                .with_header("Authorization", MAGIGO_BASIC);
+            assert_eq!(call(&mut app, request).status, 200, "{host}");
+        }
+    }
+
+    #[test]
+    fn allowed_host_admits_a_name() {
+        let config = Config {
+            allowed_hosts: vec!["rebind.example".to_string()],
+            ..Config::default()
+        };
+        let mut app = App::new(&config, "127.0.0.1:5000".parse().unwrap());
+        let request = get("/login")
+            .with_header("Host", "rebind.example:5000")
+            .with_header("Authorization", MAGIGO_BASIC);
+        assert_eq!(call(&mut app, request).status, 200);
+        let other = get("/login")
+            .with_header("Host", "other.example")
+            .with_header("Authorization", MAGIGO_BASIC);
+        assert_eq!(call(&mut app, other).status, 421);
+    }
+
+    #[test]
+    fn bound_to_all_addresses_every_name_is_served() {
+        let mut app = App::new(&Config::default(), "0.0.0.0:5000".parse().unwrap());
+        let request = get("/login")
+            .with_header("Host", "my-laptop.lan:5000")
+            .with_header("Authorization", MAGIGO_BASIC);
+        assert_eq!(call(&mut app, request).status, 200);
+    }
+
+    #[test]
+    fn the_page_and_the_token_routes_send_no_referrer_and_nosniff() {
+        let mut app = app();
+        let page = get("/").with_header("Accept", "text/html");
+        let token = login(&mut app);
+        for request in [
+            page,
+            get("/login").with_header("Authorization", MAGIGO_BASIC),
+            get(&format!("/test?token={token}")),
+            get("/logout"),
+        ] {
+            let reply = call(&mut app, request);
+            assert_eq!(reply.header("Referrer-Policy"), Some("no-referrer"));
+            assert_eq!(reply.header("X-Content-Type-Options"), Some("nosniff"));
+        }
+    }
+
+    #[test]
+    fn the_curl_lines_never_hold_a_host_a_shell_would_run() {
+        let mut app = App::new(&Config::default(), "0.0.0.0:5000".parse().unwrap());
+        for host in ["x;reboot;", "$(id)", "a`b`", "x y"] {
+            let reply = call(&mut app, get("/").with_header("Host", host));
+            assert!(!reply.body.contains(host), "{host}: {}", reply.body);
+            assert!(
+                reply.body.contains("http://0.0.0.0:5000/login"),
+                "{}",
+                reply.body
+            );
+        }
+    }
+
+    #[test]
+    fn connect_is_405() {
+        let mut app = app();
+        let request = TestRequest::new()
+            .with_method(Method::Connect)
+            .with_path("127.0.0.1:5000");
+        let reply = call(&mut app, request);
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (405, "method not allowed")
+        );
+        assert_eq!(reply.header("Allow"), Some("GET, HEAD, POST"));
+    }
+}
+
+mod log_notes {
+    use super::*;
+
+    fn wrong(name: &str) -> TestRequest {
+        get("/login")
+            .with_header("Authorization", &basic(&format!("{name}:wrong")))
+            .with_remote_addr("192.0.2.9:1000".parse().unwrap())
+    }
+
+    #[test]
+    fn an_unknown_name_never_reaches_the_log() {
+        let mut app = app();
+        for _ in 0..5 {
+            handle(&wrong("SECRET27").into(), &mut app, NOW);
+        }
+        let answer = handle(&wrong("SECRET27").into(), &mut app, NOW);
+        assert_eq!(answer.status, 429);
+        assert_eq!(
+            answer.log_note(),
+            Some("too many failed logins for an unknown name from 192.0.2.9")
+        );
+    }
+
+    #[test]
+    fn a_name_that_could_fake_an_address_is_quoted() {
+        let name = "magigo from 10.9.8.7) (x";
+        let config = Config {
+            users: vec![(name.to_string(), "pw".to_string())],
+            default_users: false,
+            ..Config::default()
+        };
+        let mut app = App::new(&config, "127.0.0.1:5000".parse().unwrap());
+        for _ in 0..5 {
+            handle(&wrong(name).into(), &mut app, NOW);
+        }
+        let answer = handle(&wrong(name).into(), &mut app, NOW);
+        let note = answer.log_note().unwrap().to_string();
+        assert_eq!(
+            note,
+            r#"too many failed logins for "magigo from 10.9.8.7\) \(x" from 192.0.2.9"#
+        );
+        // What a fail2ban filter reads as the address: the one after the
+        // last `from`, before the closing bracket.
+        let line = format!("(... {note})");
+        let address = line
+            .strip_suffix(')')
+            .and_then(|line| line.rsplit_once(" from "))
+            .map(|(_, address)| address);
+        assert_eq!(address, Some("192.0.2.9"));
+        // A simple regex `from ([0-9.]+)\)` finds no other address either.
+        let found: Vec<&str> = line
+            .match_indices("from ")
+            .filter_map(|(at, _)| {
+                let rest = &line[at + 5..];
+                let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+                (end > 0 && rest[end..].starts_with(')')).then(|| &rest[..end])
+            })
+            .collect();
+        assert_eq!(found, ["192.0.2.9"]);
+    }
+
+    #[test]
+    fn retry_after_is_the_longest_wait_of_the_budgets_that_refused() {
+        let mut app = app();
+        let from = |name: &str| {
+            get("/login")
+                .with_header("Authorization", &basic(&format!("{name}:wrong")))
+                .with_remote_addr("192.0.2.9:1000".parse().unwrap())
+        };
+        // Five for magigo (its budget spent: 12 s), fifteen for others (the
+        // address's 20 a minute spent: 3 s).
+        for index in 0..20 {
+            let name = if index < 5 {
+                "magigo".to_string()
+            } else {
+                format!("user{index}")
+            };
+            assert_eq!(call(&mut app, from(&name)).status, 401);
+        }
+        let reply = call(&mut app, from("magigo"));
+        assert_eq!(reply.status, 429);
+        assert_eq!(reply.header("Retry-After"), Some("12"));
+        // After the address's wait, the name's still refuses: it said so.
+        let reply = call_at(&mut app, from("magigo"), NOW + 3.0);
+        assert_eq!(reply.status, 429);
+        let reply = call_at(&mut app, from("magigo"), NOW + 12.0);
+        assert_eq!(reply.status, 401);
     }
 }

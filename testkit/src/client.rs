@@ -37,11 +37,12 @@ impl Reply {
     }
 }
 
-/// The text of a request: `METHOD TARGET HTTP/1.1`, a `Host` header, the given
+/// The text of a request: `METHOD TARGET HTTP/1.1`, `Host: localhost` (a name
+/// a server bound to loopback takes on its token routes), the given
 /// header lines (`"Authorization: Basic ..."`), and the body with its
 /// `Content-Length` when there is one.
 pub fn request(method: &str, target: &str, headers: &[&str], body: &str) -> String {
-    let mut raw = format!("{method} {target} HTTP/1.1\r\nHost: test\r\n");
+    let mut raw = format!("{method} {target} HTTP/1.1\r\nHost: localhost\r\n");
     for header in headers {
         raw.push_str(header);
         raw.push_str("\r\n");
@@ -344,7 +345,7 @@ mod tests {
     fn request_has_host_and_content_length() {
         assert_eq!(
             request("POST", "/login", &["A: b"], "x=1"),
-            "POST /login HTTP/1.1\r\nHost: test\r\nA: b\r\nContent-Length: 3\r\n\r\nx=1"
+            "POST /login HTTP/1.1\r\nHost: localhost\r\nA: b\r\nContent-Length: 3\r\n\r\nx=1"
         );
     }
 }
