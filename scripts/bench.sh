@@ -225,6 +225,12 @@ for log_flag in "" --log; do
 done
 echo
 
+echo "== the budgets' table at its cap: a failing /test from a new address, on the request loop (examples/budgets.rs)"
+budgets_output=$("$target/release/examples/budgets")
+grep -v '^RESULT' <<<"$budgets_output"
+budgets_result=$(grep '^RESULT' <<<"$budgets_output")
+echo
+
 echo "== memory: RSS of token-server --quiet, 16 clients logging in as 16 users"
 start_server memory "$server" --port 0 --quiet "${users[@]}"
 rss() { awk '/VmRSS/ { print $2 }' "/proc/$server_pid/status"; }
@@ -300,5 +306,6 @@ printf '%s\n' "${summary[@]}"
 echo "allocations a request: $(IFS=,; echo "${allocations[*]}" | sed 's/,/; /g')"
 echo "memory growth over 1,000,000 logins: ${growth} KiB (target: under 1024)"
 echo "the budgets' table, full (100,000 entries): $((rss_budgets_after - rss_budgets_before)) KiB, ${per_entry} bytes an entry"
+echo "a failing /test from a new address: $(field budgets_empty_us "$budgets_result") us with the budgets' table empty, $(field budgets_full_us "$budgets_result") us at its cap"
 echo "an idle keep-alive connection: $(IFS=,; echo "${idle_costs[*]}" | sed 's/,/, /g'); a thread and a descriptor each"
 echo "cold start, median of 10: token-server $(awk -v us="$(field median_us "$cold_ts")" 'BEGIN { printf "%.2f", us / 1000 }') ms, bare $(awk -v us="$(field median_us "$cold_bare")" 'BEGIN { printf "%.2f", us / 1000 }') ms, bare fork $(awk -v us="$(field median_us "$cold_fork")" 'BEGIN { printf "%.2f", us / 1000 }') ms (target: under 10)"

@@ -57,6 +57,7 @@ pub fn load(source: &CertificateSource, host: &str, now: SystemTime) -> Result<H
         CertificateSource::Files { cert, .. } => validity_warning(cert, &chain[0], now),
         CertificateSource::SelfSigned(_) => None,
     };
+    let unusable = unusable_key(&key);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -71,12 +72,13 @@ pub fn load(source: &CertificateSource, host: &str, now: SystemTime) -> Result<H
                     cert.display()
                 )
             }
-            (error, CertificateSource::Files { key, .. }) => {
-                format!(
+            (error, CertificateSource::Files { key, .. }) => match &unusable {
+                Some(why) => format!("--tls-key {}: {why}", key.display()),
+                None => format!(
                     "--tls-key {}: the key cannot be used: {error}",
                     key.display()
-                )
-            }
+                ),
+            },
             (error, CertificateSource::SelfSigned(path)) => {
                 format!("--tls-self-signed {}: {error}", path.display())
             }
@@ -86,6 +88,53 @@ pub fn load(source: &CertificateSource, host: &str, now: SystemTime) -> Result<H
         config: Arc::new(config),
         written,
         warning,
+    })
+}
+
+/// Why rustls' ring provider will not take `key`, in words, for the keys it
+/// refuses with only "failed to parse private key": an RSA key under 2048
+/// bits, and a P-521 key. `None` for any other.
+fn unusable_key(key: &PrivateKeyDer<'_>) -> Option<String> {
+    const SEQUENCE: u8 = 0x30;
+    const INTEGER: u8 = 0x02;
+    const OCTET_STRING: u8 = 0x04;
+    // secp521r1, 1.3.132.0.35, as DER.
+    const P521: [u8; 7] = [0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
+    // rsaEncryption, 1.2.840.113549.1.1.1, as DER.
+    const RSA: [u8; 11] = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
+    ];
+    let der = key.secret_der();
+    let contains = |needle: &[u8]| der.windows(needle.len()).any(|window| window == needle);
+    if contains(&P521) {
+        return Some(
+            "P-521 is not supported by rustls' ring provider: use a P-256 or P-384 key".to_string(),
+        );
+    }
+    // RSAPrivateKey (RFC 8017 A.1.2): version, then the modulus; in PKCS#8
+    // (RFC 5208), inside an OCTET STRING after the algorithm.
+    let rsa_private_key = match key {
+        PrivateKeyDer::Pkcs1(_) => der,
+        PrivateKeyDer::Pkcs8(_) if contains(&RSA) => {
+            let (_, info, _) = der_item(der, SEQUENCE)?;
+            let (_, _, rest) = der_item(info, INTEGER)?;
+            let (_, _, rest) = der_item(rest, SEQUENCE)?;
+            der_item(rest, OCTET_STRING)?.1
+        }
+        _ => return None,
+    };
+    let (_, fields, _) = der_item(rsa_private_key, SEQUENCE)?;
+    let (_, _, rest) = der_item(fields, INTEGER)?;
+    let (_, modulus, _) = der_item(rest, INTEGER)?;
+    let modulus = &modulus[modulus.iter().take_while(|&&byte| byte == 0).count()..];
+    let bits = modulus.len() * 8
+        - modulus
+            .first()
+            .map_or(0, |byte| byte.leading_zeros() as usize);
+    (bits < 2048).then(|| {
+        format!(
+            "RSA keys of {bits} bits are too small: rustls' ring provider takes 2048 bits or more"
+        )
     })
 }
 

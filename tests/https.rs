@@ -269,3 +269,33 @@ fn a_self_signed_file_that_is_a_symbolic_link_is_left_alone() {
             .is_symlink()
     );
 }
+
+#[test]
+fn a_key_rustls_cannot_use_says_why() {
+    for (cert, key, why) in [
+        (
+            "rsa-1024-cert.pem",
+            "rsa-1024-pkcs8.pem",
+            "RSA keys of 1024 bits are too small: rustls' ring provider takes 2048 bits or more",
+        ),
+        (
+            "ec-p521-cert.pem",
+            "ec-p521-pkcs8.pem",
+            "P-521 is not supported by rustls' ring provider: use a P-256 or P-384 key",
+        ),
+    ] {
+        let (cert, key) = (key_file(cert), key_file(key));
+        let output = std::process::Command::new(BINARY)
+            .args(["--port", "0", "--tls-cert"])
+            .arg(&cert)
+            .arg("--tls-key")
+            .arg(&key)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        assert_eq!(
+            String::from_utf8_lossy(&output.stderr).trim_end(),
+            format!("token-server: --tls-key {}: {why}", key.display())
+        );
+    }
+}
