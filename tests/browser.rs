@@ -84,6 +84,67 @@ fn the_forms_log_in_test_the_token_and_log_out() {
     );
 }
 
+/// A page of another site (`localhost` is another site than `127.0.0.1`)
+/// sends the visitor's browser to the token routes: with `fetch` in
+/// `no-cors` mode and with a form it submits itself (login CSRF). Every one
+/// is refused 403 before any budget is spent: the visitor's own login, on
+/// the server's own page, still works after ten wrong passwords.
+#[test]
+fn another_site_cannot_use_the_visitor_s_browser() {
+    let server = Running::start(BINARY, &[]);
+    let port = server
+        .address
+        .rsplit_once(':')
+        .map(|(_, port)| port)
+        .unwrap_or_default();
+    let target = format!("http://127.0.0.1:{port}");
+    let other_site = format!("http://localhost:{port}/index");
+    let browser = Browser::start();
+
+    browser.open(&other_site);
+    let sent = browser.run_async(
+        "const [base, done] = arguments;
+         const wrong = () => fetch(base + '/login', {method: 'POST', mode: 'no-cors',
+             body: new URLSearchParams({username: 'magigo', password: 'wrong'})});
+         Promise.all(Array.from({length: 10}, wrong))
+             .then(() => fetch(base + '/test?token=x', {mode: 'no-cors'}))
+             .then(() => done('sent'), error => done(String(error)));",
+        &target,
+    );
+    assert_eq!(sent, "sent");
+    browser.run_async(
+        "const [base, done] = arguments;
+         const form = document.createElement('form');
+         form.method = 'post';
+         form.action = base + '/login';
+         for (const [name, value] of [['username', 'magigo'], ['password', '123456']]) {
+             const input = document.createElement('input');
+             input.name = name;
+             input.value = value;
+             form.appendChild(input);
+         }
+         document.body.appendChild(form);
+         form.submit();
+         done('submitted');",
+        &target,
+    );
+    browser.wait_for_url(&format!("{target}/login"));
+    assert_eq!(browser.page_text(), "cross-site request");
+
+    // The visitor's own page: no budget was spent.
+    browser.open(&format!("{target}/"));
+    browser.type_into(r#"form[action="/login"] input[name="username"]"#, "magigo");
+    browser.type_into(r#"form[action="/login"] input[name="password"]"#, "123456");
+    browser.click(r#"form[action="/login"] button"#);
+    let token = browser.page_text();
+    assert!(STANDARD.decode(token.trim()).is_ok(), "{token}");
+
+    let log = server.wait_for_stderr("POST /login 200 ");
+    assert_eq!(log.matches("POST /login 403 ").count(), 11, "{log}");
+    assert_eq!(log.matches("GET /test?token=*** 403 ").count(), 1, "{log}");
+    assert!(!log.contains(" 401 ") && !log.contains(" 429 "), "{log}");
+}
+
 fn screenshot_path() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-page.png")
 }
@@ -97,6 +158,10 @@ struct Browser {
     agent: ureq::Agent,
     profile: PathBuf,
 }
+
+/// How many browsers this process started: each has a profile of its own
+/// (two Chromiums cannot share one).
+static BROWSERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// What WebDriver calls an element reference's key.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -124,8 +189,11 @@ impl Browser {
             .build()
             .into();
         let base = format!("http://127.0.0.1:{port}");
-        let profile = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("chromium-profile-{}", std::process::id()));
+        let profile = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "chromium-profile-{}-{}",
+            std::process::id(),
+            BROWSERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        ));
         let mut browser = Browser {
             driver,
             session: String::new(),
@@ -263,6 +331,28 @@ impl Browser {
         {
             thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Runs `script` in the page with `argument`, and waits (30 s at most)
+    /// for it to call its last argument back: what it called back with.
+    fn run_async(&self, script: &str, argument: &str) -> String {
+        self.command(
+            "POST",
+            "/execute/async",
+            Some(json!({"script": script, "args": [argument]})),
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    }
+
+    /// Waits (10 s at most) until the browser is at `url`, loaded.
+    fn wait_for_url(&self, url: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while (self.url() != url || self.ready_state() != "complete") && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(self.url(), url);
     }
 
     /// `document.readyState`: `complete` once the page has loaded. (WebDriver

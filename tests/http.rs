@@ -370,3 +370,30 @@ fn log_calls_the_challenge_round_trip_what_it_is() {
     );
     assert!(lines[1].ends_with("ms (magigo)"), "{}", lines[1]);
 }
+
+#[test]
+fn a_rebinding_host_is_421_unless_allowed() {
+    let login = |server: &Running, host: &str| {
+        let raw = format!(
+            "GET /login HTTP/1.1\r\nHost: {host}\r\nAuthorization: {MAGIGO_BASIC}\r\nConnection: close\r\n\r\n"
+        );
+        client::send_raw(&server.address, raw.as_bytes())
+    };
+    let server = Running::start(BINARY, &[]);
+    let reply = login(&server, "rebind.example:5000");
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (421, "misdirected request")
+    );
+    assert_eq!(reply.header("Cache-Control"), Some("no-store"));
+    let log = server.wait_for_stderr("GET /login 421 ");
+    assert!(
+        log.contains(
+            "(Host rebind.example:5000 is not this server's: --allowed-host NAME admits a name)"
+        ),
+        "{log}"
+    );
+    assert_eq!(login(&server, &server.address).status, 200);
+    let allowing = Running::start(BINARY, &["--allowed-host", "rebind.example"]);
+    assert_eq!(login(&allowing, "rebind.example:5000").status, 200);
+}
