@@ -25,6 +25,7 @@ use std::thread;
 
 use token_server::cli::{Config, Verbosity};
 use token_server::log_writer::LogWriter;
+use token_server::passwords::pool::Pool;
 use token_server::routes::App;
 use token_server::server;
 
@@ -126,9 +127,14 @@ fn run(load: &str, requests: u64, with_log: bool) -> io::Result<()> {
     let serving = Arc::clone(&http_server);
     let log_of_loop = log.clone();
     let verbosity = config.verbosity;
+    let waker = Arc::clone(&http_server);
+    let hash_threads = config.hash_threads;
     let request_loop = thread::spawn(move || {
         IN_LOOP.with(|in_loop| in_loop.set(true));
-        let _ = server::serve(&serving, &mut app, &log_of_loop, verbosity, None);
+        let Ok(pool) = Pool::start(hash_threads, Arc::new(move || waker.wake())) else {
+            return;
+        };
+        let _ = server::serve(&serving, &mut app, &log_of_loop, verbosity, None, &pool);
     });
     let shown = if with_log { "with the log" } else { "--quiet" };
     for mix in ["test", "login"] {

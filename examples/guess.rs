@@ -1,7 +1,7 @@
-//! Wrong passwords from many loopback addresses (127.1.0.0 on, each a
-//! connection bound to its own address): what the budgets of failed logins
-//! cost the server's memory (`make bench`). Each address makes two entries of
-//! the table (the name's and the address's).
+//! Unknown tokens from many loopback addresses (127.1.0.0 on, each a
+//! connection bound to its own address): what the budgets of failed attempts
+//! cost the server's memory (`make bench`). Each address makes one entry of
+//! the table. (Token checks, not logins: a login costs a password hash.)
 //!
 //!     cargo run --release --example guess -- --address 127.0.0.1:5000 [--addresses 20000]
 //!
@@ -11,7 +11,7 @@
 
 use std::process::ExitCode;
 
-use testkit::flood::wrong_passwords_from;
+use testkit::flood::wrong_tokens_from;
 
 const USAGE: &str = "usage: guess --address HOST:PORT [--addresses N]";
 
@@ -36,9 +36,9 @@ fn main() -> ExitCode {
     let Some(address) = address else {
         return usage_error("--address is needed");
     };
-    let guesses = wrong_passwords_from(&address, addresses);
+    let guesses = wrong_tokens_from(&address, addresses);
     println!(
-        "guess: {addresses} addresses, a wrong password each: {} refused (401), {} throttled (429), {} other",
+        "guess: {addresses} addresses, an unknown token each: {} refused (401), {} throttled (429), {} other",
         guesses.refused, guesses.throttled, guesses.other
     );
     println!(

@@ -245,11 +245,11 @@ echo "at start: ${rss_start} KiB; after 1,000 logins: ${rss_1k} KiB; after 1,000
 echo "growth from 1,000 to 1,000,000 logins: ${growth} KiB (the tutorial's list of every token: about 120,000 KiB, 117 MiB)"
 echo
 
-echo "== the budgets of failed attempts: RSS of token-server --quiet, a wrong password from each of 50,000 addresses (100,000 entries, the cap)"
+echo "== the budgets of failed attempts: RSS of token-server --quiet, an unknown token from each of 100,000 addresses (100,000 entries, the cap)"
 start_server budgets "$server" --port 0 --quiet
 curl -s -o /dev/null "http://$server_address/index"
 rss_budgets_before=$(rss)
-"$target/release/examples/guess" --address "$server_address" --addresses 50000 | grep -v '^RESULT'
+"$target/release/examples/guess" --address "$server_address" --addresses 100000 | grep -v '^RESULT'
 rss_budgets_after=$(rss)
 stop_server
 per_entry=$(awk -v a="$rss_budgets_before" -v b="$rss_budgets_after" 'BEGIN { printf "%.0f", (b - a) * 1024 / 100000 }')

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use zeroize::{Zeroize, Zeroizing};
 
 /// The query parameters and form fields that carry a token.
 pub const TOKEN_FIELDS: [&str; 2] = ["token", "access_token"];
@@ -53,6 +54,23 @@ impl Credentials {
     /// Everything after the first `:` (so it may hold `:`).
     pub fn password(&self) -> &str {
         &self.text[self.colon + 1..]
+    }
+
+    /// The password alone, for the hashing pool, which wipes it when it is
+    /// done; the rest is wiped here.
+    pub fn into_password(mut self) -> Zeroizing<String> {
+        let mut text = std::mem::take(&mut self.text);
+        let password = Zeroizing::new(text.split_off(self.colon + 1));
+        text.zeroize();
+        password
+    }
+}
+
+/// A password is wiped from memory when its credentials go, so that no
+/// freed memory holds it in clear.
+impl Drop for Credentials {
+    fn drop(&mut self) {
+        self.text.zeroize();
     }
 }
 

@@ -9,9 +9,10 @@ use crate::tls::CertificateSource;
 pub const USAGE: &str = "\
 usage: token-server [--host HOST] [--port PORT] [--ttl SECONDS]
                     [--user NAME:PASSWORD]... [--users-file FILE] [--max-failures N]
-                    [--allowed-host NAME]...
+                    [--hash-threads N] [--allowed-host NAME]...
                     [--idle-timeout SECONDS] [--request-timeout SECONDS] [--quiet | --verbose]
                     [--tls-cert FILE --tls-key FILE | --tls-self-signed FILE]
+       token-server hash-password [--user NAME]
        token-server --help | --version";
 
 /// What `--help` prints: the usage, then each option with its default.
@@ -29,11 +30,13 @@ token-server: hands out login tokens and checks them (the Flask tutorial's token
   --ttl SECONDS              how long a token lives (default {ttl})
   --user NAME:PASSWORD       a user who may log in; repeat for more (default {name}:{password},
                              which is there only when no --user or --users-file is given)
-  --users-file FILE          users from FILE, one NAME:PASSWORD a line (# for comments), so that
-                             no password shows in `ps`; SIGHUP reads it again
+  --users-file FILE          users from FILE, one NAME:HASH a line (# for comments): Argon2id from
+                             hash-password, or bcrypt from htpasswd -nbB; SIGHUP reads it again
   --max-failures N           failed logins a user name may have from one address, then one more
                              every 60/N s; 4N a minute for all names, 12N failed token checks
                              (default {max_failures}; 0: no limit)
+  --hash-threads N           threads that check passwords, off the request loop (default: the
+                             cores but one, at least 1); 64 checks may wait for each, then 503 busy
   --allowed-host NAME        a name (as in Host) that may reach /login, /test and /logout;
                              repeat for more. Bound to loopback, only localhost and loopback
                              addresses do without it (a rebinding name is refused 421);
@@ -50,6 +53,9 @@ token-server: hands out login tokens and checks them (the Flask tutorial's token
                              (curl --cacert FILE); its key lives in memory only
   --help                     show this help
   --version                  show the version
+
+token-server hash-password [--user NAME] reads a password on stdin (from a terminal, twice,
+without echo) and prints its Argon2id hash, or NAME:HASH, a line for a users file.
 
 Once it listens, the first line on stdout is `listening on http://HOST:PORT`
 (https with a --tls- option). Ctrl-C (SIGINT) or SIGTERM stops it gracefully.",
@@ -92,6 +98,8 @@ pub struct Config {
     pub users_file: Option<PathBuf>,
     /// N of the budgets of failed attempts (`throttle`); 0: none.
     pub max_failures: u32,
+    /// How many threads check passwords against their hashes.
+    pub hash_threads: usize,
     /// `--allowed-host`: the names, besides localhost and loopback
     /// addresses, that may reach the token routes.
     pub allowed_hosts: Vec<String>,
@@ -106,6 +114,10 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Run(Config),
+    /// `hash-password [--user NAME]`.
+    HashPassword {
+        user: Option<String>,
+    },
     Help,
     Version,
 }
@@ -128,6 +140,7 @@ impl Default for Config {
             users_file: None,
             // fail2ban's maxretry.
             max_failures: 5,
+            hash_threads: default_hash_threads(),
             allowed_hosts: Vec::new(),
             tls: None,
             default_users: true,
@@ -138,6 +151,11 @@ impl Default for Config {
 
 /// Reads the arguments after the program name. `Err` is a one-line message.
 pub fn parse(args: &[String]) -> Result<Command, String> {
+    if let Some((first, rest)) = args.split_first()
+        && first == "hash-password"
+    {
+        return parse_hash_password(rest);
+    }
     let mut config = Config::default();
     let mut users = Vec::new();
     let mut quiet = false;
@@ -164,6 +182,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 | "--users-file"
                 | "--max-failures"
                 | "--allowed-host"
+                | "--hash-threads"
         );
         if !takes_value && inline_value.is_some() {
             return Err(format!("{flag} takes no value"));
@@ -186,6 +205,12 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             }
             "--users-file" => config.users_file = Some(parse_file(flag, &value()?)?),
             "--max-failures" => config.max_failures = parse_count(flag, &value()?)?,
+            "--hash-threads" => {
+                config.hash_threads = match parse_count(flag, &value()?)? {
+                    0 => return Err("--hash-threads: at least 1".to_string()),
+                    count => count as usize,
+                };
+            }
             "--allowed-host" => config.allowed_hosts.push(parse_allowed_host(&value()?)?),
             "--tls-cert" => tls_cert = Some(parse_file(flag, &value()?)?),
             "--tls-key" => tls_key = Some(parse_file(flag, &value()?)?),
@@ -232,6 +257,35 @@ fn parse_host(value: &str) -> Result<String, String> {
         return Err("--host: the host is empty".to_string());
     }
     Ok(host.to_string())
+}
+
+/// The cores but one, for the request loop and the connections, at least 1.
+fn default_hash_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |cores| cores.get().saturating_sub(1))
+        .max(1)
+}
+
+/// `hash-password [--user NAME]`.
+fn parse_hash_password(args: &[String]) -> Result<Command, String> {
+    let mut user = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let value = match arg.split_once('=') {
+            Some(("--user", value)) => value.to_string(),
+            _ if arg == "--user" => args
+                .next()
+                .cloned()
+                .ok_or("hash-password: --user needs a value")?,
+            _ if arg == "--help" || arg == "-h" => return Ok(Command::Help),
+            _ => return Err(format!("hash-password: unknown argument '{arg}'")),
+        };
+        if value.is_empty() || value.contains(':') {
+            return Err("hash-password: --user NAME: a name, not empty, without ':'".to_string());
+        }
+        user = Some(value);
+    }
+    Ok(Command::HashPassword { user })
 }
 
 /// A name as a `Host` header gives it, without a port, kept in lower case

@@ -19,6 +19,7 @@ pub mod log_line;
 pub mod log_writer;
 pub mod other_sites;
 pub mod pages;
+pub mod passwords;
 pub mod routes;
 pub mod server;
 pub mod throttle;

@@ -3,6 +3,7 @@
 //! and an exit status: 2 for bad arguments (a certificate file that will not
 //! do among them), 1 when the server cannot listen.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,9 +11,10 @@ use std::time::{Duration, SystemTime};
 
 use token_server::cli::{self, Command, Config};
 use token_server::log_writer::LogWriter;
+use token_server::passwords::pool::Pool;
 use token_server::routes::App;
 use token_server::server::UsersSource;
-use token_server::{server, tls, users_file};
+use token_server::{passwords, server, tls, users, users_file};
 
 fn main() -> ExitCode {
     let mut args = Vec::new();
@@ -30,6 +32,18 @@ fn main() -> ExitCode {
                 ExitCode::from(failure.status)
             }
         },
+        Ok(Command::HashPassword { user }) => {
+            match passwords::hash_password::run(user.as_deref()) {
+                Ok(line) => {
+                    let _ = writeln!(io::stdout(), "{line}");
+                    ExitCode::SUCCESS
+                }
+                Err(message) => {
+                    let _ = writeln!(io::stderr(), "token-server: hash-password: {message}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Ok(Command::Help) => {
             let _ = writeln!(io::stdout(), "{}", cli::help());
             ExitCode::SUCCESS
@@ -69,18 +83,27 @@ impl Failure {
 }
 
 fn run(mut config: Config) -> Result<(), Failure> {
+    // `--user`'s passwords (and the default user's), hashed now: from here
+    // on the server holds only their hashes.
+    let given = users::hash_all(std::mem::take(&mut config.users));
+    let mut all_users = given.clone();
     // Passwords from a file, not from the command line (where `ps` shows them).
     let users_source = match &config.users_file {
         Some(file) => {
-            let from_file = users_file::read(file, &config.users).map_err(Failure::bad_file)?;
+            let given_names: Vec<String> = given.iter().map(|(name, _)| name.clone()).collect();
+            let loaded =
+                users_file::read(file, &given_names, &HashMap::new()).map_err(Failure::bad_file)?;
             if let Some(warning) = users_file::permission_warning(file) {
                 let _ = writeln!(io::stderr(), "token-server: warning: {warning}");
             }
-            let given = config.users.clone();
-            config.users.extend(from_file);
+            for warning in &loaded.warnings {
+                let _ = writeln!(io::stderr(), "token-server: warning: {warning}");
+            }
+            all_users.extend(loaded.users);
             Some(UsersSource {
                 file: file.clone(),
                 given,
+                made_of_clear: loaded.made_of_clear,
             })
         }
         None => None,
@@ -124,13 +147,20 @@ fn run(mut config: Config) -> Result<(), Failure> {
     let _ = stdout.flush();
     drop(stdout);
 
-    let mut app = App::new(&config, address);
+    // The hashing pool wakes the request loop with each verdict.
+    let waker = Arc::clone(&http_server);
+    let pool =
+        Pool::start(config.hash_threads, Arc::new(move || waker.wake())).map_err(|error| {
+            Failure::cannot_serve(format!("cannot start the hashing threads: {error}"))
+        })?;
+    let mut app = App::with_users(&config, all_users, address);
     let served = server::serve(
         &http_server,
         &mut app,
         &log,
         config.verbosity,
         reloads.as_ref(),
+        &pool,
     );
     if let Err(error) = served {
         log.finish("", LOG_FLUSH_LIMIT);

@@ -1,7 +1,8 @@
 //! Answers one request: the routes, matched by hand, and what each one does.
 
 use std::borrow::Cow;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use tiny_http::{BodyTooLarge, Method, Request};
 
@@ -12,8 +13,11 @@ use crate::cli::{self, Config};
 use crate::log_line::quoted;
 use crate::other_sites;
 use crate::pages::{self, Usage};
+use crate::passwords::Hash;
+use crate::passwords::pool::Check;
 use crate::throttle::{Budgets, Spent};
 use crate::tls::CertificateSource;
+use crate::users::hash_all;
 use crate::users::{TokenProblem, Users};
 
 /// The largest request body read, in bytes. `server::listen` gives it to
@@ -42,6 +46,13 @@ pub struct App {
     pub default_user: Option<(&'static str, &'static str)>,
     /// `http`, or `https` with a `--tls-` option.
     pub scheme: &'static str,
+    /// Password checks handed to the hashing pool whose verdict has not come
+    /// back yet, and how many there may be: the pool's threads, and 64
+    /// waiting for each (past that, a login is answered 503 `busy`).
+    pub checks_in_flight: usize,
+    pub max_checks_in_flight: usize,
+    /// The id of the next password check handed over.
+    next_check: u64,
     /// `--allowed-host`: the names besides localhost and loopback addresses
     /// that may reach the token routes (see `other_sites`).
     pub allowed_hosts: Vec<String>,
@@ -52,8 +63,20 @@ pub struct App {
 }
 
 impl App {
-    /// The state of a server started with `config`, listening on `address`.
+    /// The state of a server started with `config`, listening on `address`;
+    /// `config`'s passwords are hashed here (for tests and tools: the server
+    /// hashes them at start and calls `with_users`).
     pub fn new(config: &Config, address: SocketAddr) -> App {
+        App::with_users(config, hash_all(config.users.clone()), address)
+    }
+
+    /// The state of a server started with `config`, listening on `address`,
+    /// with `users` (name, password hash).
+    pub fn with_users(
+        config: &Config,
+        users: Vec<(String, Arc<Hash>)>,
+        address: SocketAddr,
+    ) -> App {
         let (scheme, curl) = match &config.tls {
             None => ("http", "curl".to_string()),
             Some(CertificateSource::Files { .. }) => ("https", "curl".to_string()),
@@ -62,13 +85,16 @@ impl App {
             }
         };
         App {
-            users: Users::new(config.users.clone(), f64::from(config.ttl_seconds)),
+            users: Users::with_hashes(users, f64::from(config.ttl_seconds)),
             budgets: Budgets::new(config.max_failures),
             address,
             default_user: config.default_users.then_some(cli::DEFAULT_USER),
             scheme,
             allowed_hosts: config.allowed_hosts.clone(),
             curl,
+            checks_in_flight: 0,
+            max_checks_in_flight: config.hash_threads.max(1) * (1 + CHECKS_WAITING_PER_THREAD),
+            next_check: 0,
         }
     }
 }
@@ -77,50 +103,132 @@ impl App {
 /// test checks that none of them is a 404).
 pub const PATHS: [&str; 5] = ["/", "/index", "/login", "/test", "/logout"];
 
-/// What answers a route: the request, the state, and the time.
-type Handler = fn(&Request, &mut App, f64) -> Answer;
+/// How many password checks may wait for each hashing thread: a class of
+/// students logging in at once waits a second or two, it is not refused.
+pub const CHECKS_WAITING_PER_THREAD: usize = 64;
+
+/// What `handle` made of a request: its answer, or, for a login, a password
+/// check to run off the request loop, and what to do with its verdict.
+pub enum Handled {
+    Answer(Answer),
+    Check(PasswordCheck),
+}
+
+/// A login's password, to check against a hash on the hashing pool
+/// (`check`), and the login it decides (`login`): give both to
+/// `finish_login` with the verdict.
+pub struct PasswordCheck {
+    pub check: Check,
+    pub login: PendingLogin,
+}
+
+/// What a login waiting for its password check needs to be answered.
+pub struct PendingLogin {
+    name: String,
+    client: IpAddr,
+    /// The hash checked: the user's, or the dummy for a name that does
+    /// not exist.
+    hash: Arc<Hash>,
+    exists: bool,
+    /// The challenge a refusal carries.
+    challenge: &'static str,
+}
 
 /// Answers `request` at time `now` (Unix seconds): the only function the
 /// request loop calls. It returns the answer rather than sending it (the loop
 /// does), so tests call it with `tiny_http::TestRequest` and any clock, and
-/// look at what it returns.
-pub fn handle(request: &Request, app: &mut App, now: f64) -> Answer {
+/// look at what it returns. A login's password is checked off the loop: its
+/// answer is `finish_login`'s, once the check's verdict is in.
+pub fn handle(request: &Request, app: &mut App, now: f64) -> Handled {
     // The path, without the query, matched exactly: `/login/` is not `/login`.
-    // `no_store`: no cache may keep the answer, because it holds a token or
-    // says whether one is valid (RFC 6749 5.1).
-    // `CONNECT host:port` names no path: a method RFC 9110 defines, as the others.
-    if request.method() == Method::Connect {
-        return method_not_allowed();
-    }
-    let (handler, token_route): (Handler, bool) = match path_of(request.url()) {
+    let path = path_of(request.url());
+    let method_allowed = matches!(request.method(), Method::Get | Method::Head | Method::Post);
+    let answer = match path {
+        // `CONNECT host:port` names no path: a method RFC 9110 defines, as
+        // the others.
+        _ if request.method() == Method::Connect => method_not_allowed(),
+        "/login" | "/test" | "/logout" => return token_route(path, request, app, now),
+        "/" | "/index" | "/favicon.ico" if !method_allowed => method_not_allowed(),
         // The usage page, with curl lines for this server's address.
-        "/" => (usage, false),
+        "/" => usage(request, app),
         // `Hello`, the tutorial's index().
-        "/index" => (index, false),
-        // Credentials in, a new token out (it replaces the user's last one).
-        "/login" => (login, true),
-        // `data` for the user's current, unexpired token, else `error`.
-        "/test" => (test, true),
-        // `ok`, and the token stops working.
-        "/logout" => (logout, true),
-        _ => return Answer::new(404, "not found"),
+        "/index" => Answer::new(200, "Hello"),
+        _ => Answer::new(404, "not found"),
     };
-    let answer = match request.method() {
-        Method::Get | Method::Head | Method::Post if token_route => {
-            match from_another_site(request, app) {
-                Some(refused) => refused,
-                None => handler(request, app, now),
-            }
-        }
-        Method::Get | Method::Head | Method::Post => handler(request, app, now),
-        _ => method_not_allowed(),
-    };
-    if token_route {
-        answer
-            .with_header("Cache-Control", "no-store")
-            .with_headers_of_a_page()
+    Handled::Answer(answer)
+}
+
+/// `/login`, `/test` and `/logout`: no cache may keep their answers, which
+/// hold a token or say whether one is valid (RFC 6749 5.1); another site's
+/// page and a name this server does not answer to are refused first.
+fn token_route(path: &str, request: &Request, app: &mut App, now: f64) -> Handled {
+    let method_allowed = matches!(request.method(), Method::Get | Method::Head | Method::Post);
+    let handled = if !method_allowed {
+        Handled::Answer(method_not_allowed())
+    } else if let Some(refused) = from_another_site(request, app) {
+        Handled::Answer(refused)
     } else {
-        answer
+        match path {
+            // Credentials in, a new token out (it replaces the user's last one).
+            "/login" => login(request, app, now),
+            // `data` for the user's current, unexpired token, else `error`.
+            "/test" => Handled::Answer(test(request, app, now)),
+            // `ok`, and the token stops working.
+            _ => Handled::Answer(logout(request, app, now)),
+        }
+    };
+    match handled {
+        Handled::Answer(answer) => Handled::Answer(with_token_route_headers(answer)),
+        check => check,
+    }
+}
+
+fn with_token_route_headers(answer: Answer) -> Answer {
+    answer
+        .with_header("Cache-Control", "no-store")
+        .with_headers_of_a_page()
+}
+
+/// Answers a login whose password check came back: `matched` is its
+/// verdict. A token only for a user who exists and still has the hash that
+/// was checked (a reload under way may have changed it).
+pub fn finish_login(login: PendingLogin, matched: bool, app: &mut App, now: f64) -> Answer {
+    app.checks_in_flight = app.checks_in_flight.saturating_sub(1);
+    let refused = |reason: &'static str| {
+        Answer::new(401, "error")
+            .with_header("WWW-Authenticate", login.challenge)
+            .because(reason)
+    };
+    let answer = if !(matched && login.exists) {
+        // Unknown user and wrong password get the same answer, so the answer
+        // does not tell which user names exist.
+        refused("wrong user or password")
+    } else if !app.users.still_has(&login.name, &login.hash) {
+        refused("the user's password changed while it was checked")
+    } else {
+        match app.users.issue_token(&login.name, now) {
+            Some(token) => {
+                app.budgets.login_check_passed(login.client, &login.name);
+                // RFC 6749 5.1: an answer that carries a token must not be cached.
+                Answer::new(200, token)
+                    .with_header("Pragma", "no-cache")
+                    .for_user(&login.name)
+            }
+            None => refused("the user is gone"),
+        }
+    };
+    with_token_route_headers(answer)
+}
+
+/// `handle`, with a login's password checked here, on this thread: for
+/// tests and tools (the server checks on its hashing pool).
+pub fn handle_here(request: &Request, app: &mut App, now: f64) -> Answer {
+    match handle(request, app, now) {
+        Handled::Answer(answer) => answer,
+        Handled::Check(PasswordCheck { check, login }) => {
+            let matched = check.hash.verify(check.password.as_bytes());
+            finish_login(login, matched, app, now)
+        }
     }
 }
 
@@ -152,11 +260,7 @@ fn from_another_site(request: &Request, app: &App) -> Option<Answer> {
     None
 }
 
-fn index(_request: &Request, _app: &mut App, _now: f64) -> Answer {
-    Answer::new(200, "Hello")
-}
-
-fn login(request: &Request, app: &mut App, now: f64) -> Answer {
+fn login(request: &Request, app: &mut App, now: f64) -> Handled {
     let refused = |reason: Cow<'static, str>| {
         Answer::new(401, "error")
             .with_header("WWW-Authenticate", BASIC_CHALLENGE)
@@ -180,26 +284,30 @@ fn login(request: &Request, app: &mut App, now: f64) -> Answer {
             },
             Err(_) => None,
         };
-        return too_many_attempts(longest_wait(spent, name_budget));
+        return Handled::Answer(too_many_attempts(longest_wait(spent, name_budget)));
     }
     let form = match form_of(request) {
         Ok(form) => form,
-        Err(too_large) => return too_large,
+        Err(too_large) => return Handled::Answer(too_large),
     };
     let credentials = match auth::find_credentials(authorizations(request), form) {
         CredentialsInput::One(credentials) => credentials,
         // Most often the first half of a round trip: a browser, wget or
         // urllib sends no credentials until this 401's challenge asks.
         CredentialsInput::Missing => {
-            return refused(match unread_body_type(request) {
+            return Handled::Answer(refused(match unread_body_type(request) {
                 None => Cow::Borrowed("no credentials: challenge sent"),
                 Some(media_type) => Cow::Owned(format!(
                     "no credentials: challenge sent; the body ({media_type}) is not read: only Basic or a form"
                 )),
-            });
+            }));
         }
-        CredentialsInput::Malformed => return refused("malformed credentials".into()),
-        CredentialsInput::Several => return refused("credentials in more than one place".into()),
+        CredentialsInput::Malformed => {
+            return Handled::Answer(refused("malformed credentials".into()));
+        }
+        CredentialsInput::Several => {
+            return Handled::Answer(refused("credentials in more than one place".into()));
+        }
     };
     // The same for a user name that exists and one that does not.
     let shown = shown_name(app, credentials.user());
@@ -207,26 +315,36 @@ fn login(request: &Request, app: &mut App, now: f64) -> Answer {
         .budgets
         .check_login(client, credentials.user(), &shown, now)
     {
-        return too_many_attempts(spent);
+        return Handled::Answer(too_many_attempts(spent));
     }
-    match app
-        .users
-        .login(credentials.user(), credentials.password(), now)
-    {
-        // RFC 6749 5.1: an answer that carries a token must not be cached.
-        Some(token) => {
-            app.budgets.login_succeeded(client, credentials.user());
-            Answer::new(200, token)
-                .with_header("Pragma", "no-cache")
-                .for_user(credentials.user())
-        }
-        // Unknown user and wrong password get the same answer, so the answer
-        // does not tell which user names exist.
-        None => {
-            app.budgets.login_failed(client, credentials.user(), now);
-            refused("wrong user or password".into())
-        }
+    // The hashing pool's queue is full: refused before any hash is computed.
+    if app.checks_in_flight >= app.max_checks_in_flight {
+        return Handled::Answer(
+            Answer::new(503, "busy")
+                .with_header("Retry-After", "1")
+                .because("busy: too many password checks waiting"),
+        );
     }
+    // Counted as a failure until the verdict comes back (a success gives it
+    // back), so that guesses sent all at once cannot pass a budget.
+    let name = credentials.user().to_string();
+    app.budgets.login_failed(client, &name, now);
+    app.checks_in_flight += 1;
+    app.next_check += 1;
+    let (hash, exists) = app.users.hash_to_check(&name);
+    let check = Check {
+        id: app.next_check,
+        password: credentials.into_password(),
+        hash: Arc::clone(&hash),
+    };
+    let login = PendingLogin {
+        name,
+        client,
+        hash,
+        exists,
+        challenge: BASIC_CHALLENGE,
+    };
+    Handled::Check(PasswordCheck { check, login })
 }
 
 /// Of two budgets that refused, the one with the longer wait: `Retry-After`
@@ -256,51 +374,50 @@ fn too_many_attempts(spent: Spent) -> Answer {
         .because(spent.reason)
 }
 
-/// `/test` and `/logout` check a token: past the client's budget of failed
-/// checks, 429 before the token is looked at; a 401 counts as a failure.
-fn counting_token_failures(request: &Request, app: &mut App, now: f64, check: Handler) -> Answer {
+/// `/test`: the tutorial's `test()`, kept under its name so that the two read
+/// side by side (the `#[test]` functions in `routes/tests.rs` are tests of the
+/// handler, a Rust attribute with the same word). Its checks, in order:
+fn test(request: &Request, app: &mut App, now: f64) -> Answer {
+    // 1. Past the client's budget of failed checks: 429, before the token
+    //    is looked at.
     let client = request.remote_addr().ip();
     if let Err(spent) = app.budgets.check_tokens(client, now) {
         return too_many_attempts(spent);
     }
-    let answer = check(request, app, now);
+    // 2. Exactly one token, from the header, the query or the form.
+    // 3. The user's current token (the tutorial's -1), 4. not expired (its 0).
+    let answer = match token_of(request) {
+        Err(refused) => refused,
+        Ok(token) => match app.users.check(&token, now) {
+            Ok(user) => Answer::new(200, "data").for_user(user),
+            Err(problem) => token_refused(problem, &token),
+        },
+    };
+    // 5. A 401 counts against the client's budget.
     if answer.status == 401 {
         app.budgets.token_check_failed(client, now);
     }
     answer
 }
 
-/// `/test`: the tutorial's `test()`, kept under its name so that the two read
-/// side by side (the `#[test]` functions in `routes/tests.rs` are tests of the
-/// handler, a Rust attribute with the same word).
-fn test(request: &Request, app: &mut App, now: f64) -> Answer {
-    counting_token_failures(request, app, now, check_token)
-}
-
-fn check_token(request: &Request, app: &mut App, now: f64) -> Answer {
-    let token = match token_of(request) {
-        Ok(token) => token,
-        Err(refused) => return refused,
-    };
-    match app.users.check(&token, now) {
-        Ok(user) => Answer::new(200, "data").for_user(user),
-        Err(problem) => token_refused(problem, &token),
-    }
-}
-
+/// `/logout`: the same checks as `/test` (but an expired current token is
+/// still revoked), then the token stops working.
 fn logout(request: &Request, app: &mut App, now: f64) -> Answer {
-    counting_token_failures(request, app, now, revoke_token)
-}
-
-fn revoke_token(request: &Request, app: &mut App, _now: f64) -> Answer {
-    let token = match token_of(request) {
-        Ok(token) => token,
-        Err(refused) => return refused,
-    };
-    match app.users.logout(&token) {
-        Ok(user) => Answer::new(200, "ok").for_user(&user),
-        Err(problem) => token_refused(problem, &token),
+    let client = request.remote_addr().ip();
+    if let Err(spent) = app.budgets.check_tokens(client, now) {
+        return too_many_attempts(spent);
     }
+    let answer = match token_of(request) {
+        Err(refused) => refused,
+        Ok(token) => match app.users.logout(&token) {
+            Ok(user) => Answer::new(200, "ok").for_user(&user),
+            Err(problem) => token_refused(problem, &token),
+        },
+    };
+    if answer.status == 401 {
+        app.budgets.token_check_failed(client, now);
+    }
+    answer
 }
 
 /// The one token a `/test` or `/logout` request carries; `Err` holds the
@@ -403,7 +520,7 @@ fn unread_body_type(request: &Request) -> Option<&str> {
 
 /// `/`: the usage page, as text, or as HTML for a browser; `Vary: Accept`
 /// on both, so that no cache hands one kind of client the other's.
-fn usage(request: &Request, app: &mut App, _now: f64) -> Answer {
+fn usage(request: &Request, app: &App) -> Answer {
     // Behind `--host 0.0.0.0` the listening address is no address a client can
     // use; the Host header says which one this client did use.
     let scheme = app.scheme;

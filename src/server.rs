@@ -3,6 +3,7 @@
 //! tiny_http, each connection's own thread reads whole requests and writes
 //! the answers, so no client, however slow or stalled, can hold up the loop.
 
+use std::collections::HashMap;
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -13,12 +14,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
-use tiny_http::{NoRequest, OnRefusal, Options, Refusal, Server, ServerError};
+use tiny_http::{NoRequest, OnRefusal, Options, Refusal, Request, Server, ServerError};
 
+use crate::answer::Answer;
 use crate::cli::{Config, Verbosity};
 use crate::log_line::Entry;
 use crate::log_writer::{LogWriter, Record};
-use crate::routes::{self, App, BODY_LIMIT};
+use crate::passwords::Hash;
+use crate::passwords::pool::{Pool, Verdict};
+use crate::routes::{self, App, BODY_LIMIT, Handled, PasswordCheck, PendingLogin};
 use crate::users_file;
 
 /// Raises the soft limit on open files to the hard limit, as Go's runtime and
@@ -90,17 +94,26 @@ pub fn listen(
 }
 
 /// Where the users come from, for SIGHUP to read them again: `--users-file`,
-/// after the users `--user` gave.
+/// after the users `--user` gave (hashed at start), and the hashes made of
+/// the file's passwords in clear at the last read.
 pub struct UsersSource {
     pub file: PathBuf,
-    pub given: Vec<(String, String)>,
+    pub given: Vec<(String, Arc<Hash>)>,
+    pub made_of_clear: HashMap<String, Arc<Hash>>,
 }
 
-/// What a SIGHUP read: all the users (`--user`'s, then the file's) and how
-/// many the file gave, or the one line that says why the file would not do.
+/// What a SIGHUP read, or the one line that says why the file would not do.
 pub struct Reload {
     pub file: PathBuf,
-    pub users: Result<(Vec<(String, String)>, usize), String>,
+    pub users: Result<Reloaded, String>,
+}
+
+/// All the users (`--user`'s, then the file's), how many the file gave,
+/// and the file's warnings.
+pub struct Reloaded {
+    pub users: Vec<(String, Arc<Hash>)>,
+    pub from_file: usize,
+    pub warnings: Vec<String>,
 }
 
 /// SIGINT (Ctrl-C) and SIGTERM stop the server gracefully (`Server::stop`),
@@ -121,18 +134,29 @@ pub fn handle_signals(
     let mut signals = Signals::new(wanted)?;
     let server = Arc::clone(http_server);
     let (reloads, reloaded) = mpsc::channel();
+    let mut users = users;
     thread::Builder::new()
         .name("signals".to_string())
         .spawn(move || {
             for signal in signals.forever() {
-                match (signal, &users) {
+                match (signal, &mut users) {
+                    // Read, and hashed for lines in clear, here: off the loop.
                     (SIGHUP, Some(users)) => {
-                        let read = users_file::read(&users.file, &users.given).map(|from_file| {
-                            let count = from_file.len();
-                            let mut all = users.given.clone();
-                            all.extend(from_file);
-                            (all, count)
-                        });
+                        let given: Vec<String> =
+                            users.given.iter().map(|(name, _)| name.clone()).collect();
+                        let read = users_file::read(&users.file, &given, &users.made_of_clear).map(
+                            |loaded| {
+                                users.made_of_clear = loaded.made_of_clear;
+                                let from_file = loaded.users.len();
+                                let mut all = users.given.clone();
+                                all.extend(loaded.users);
+                                Reloaded {
+                                    users: all,
+                                    from_file,
+                                    warnings: loaded.warnings,
+                                }
+                            },
+                        );
                         let reload = Reload {
                             file: users.file.clone(),
                             users: read,
@@ -153,51 +177,103 @@ pub fn handle_signals(
 
 /// Answers requests one at a time, and logs each answer, until the server
 /// stops: `Ok` once a stop has answered every request already read, `Err` if
-/// tiny_http stopped listening.
+/// tiny_http stopped listening. A login's password is checked on `pool`:
+/// the request waits, the loop goes on, and the login is answered when its
+/// verdict comes back (the pool wakes the loop).
 pub fn serve(
     http_server: &Server,
     app: &mut App,
     log: &LogWriter,
     verbosity: Verbosity,
     reloads: Option<&Receiver<Reload>>,
+    pool: &Pool,
 ) -> io::Result<()> {
+    // The logins whose password is being checked, by check id.
+    let mut waiting: HashMap<u64, (Request, PendingLogin)> = HashMap::new();
     loop {
         let request = match http_server.recv() {
             Ok(request) => request,
-            Err(NoRequest::Stopped) => return Ok(()),
-            // Between two requests, the users read again on SIGHUP.
+            Err(NoRequest::Stopped) => {
+                // The logins already read are answered too.
+                while !waiting.is_empty() {
+                    let Some(verdict) = pool.next_verdict(STOP_WAIT_FOR_CHECKS) else {
+                        break;
+                    };
+                    answer_verdict(verdict, &mut waiting, app, log, verbosity);
+                }
+                return Ok(());
+            }
+            // Between two requests: the users read again on SIGHUP, and the
+            // verdicts of password checks.
             Err(NoRequest::Woken) => {
                 for reload in reloads.into_iter().flat_map(Receiver::try_iter) {
                     reload_users(app, reload, log);
+                }
+                for verdict in pool.verdicts() {
+                    answer_verdict(verdict, &mut waiting, app, log, verbosity);
                 }
                 continue;
             }
             Err(NoRequest::ListenerFailed(error)) => return Err(error),
         };
-        let mut answer = routes::handle(&request, app, unix_now());
-        // The facts of the log line, taken before the request goes with its
-        // answer; the log's own thread makes the line of them.
-        let entry = (verbosity != Verbosity::Quiet).then(|| Entry {
-            time: SystemTime::now(),
-            client: Some(request.remote_addr()),
-            method: Some(request.method().as_str().into()),
-            url: Some(request.url().to_string()),
-            status: Some(answer.status),
-            elapsed: request.received_at().elapsed(),
-            note: answer.take_log_note(),
-            headers: match verbosity {
-                Verbosity::Verbose => request
-                    .headers()
-                    .map(|(name, value)| (name.to_string(), value.to_string()))
-                    .collect(),
-                _ => Vec::new(),
-            },
-        });
-        // The answer goes to the connection's own thread, which writes it.
-        request.respond(answer.into_response());
-        if let Some(entry) = entry {
-            log.write(Record::Answer(entry));
+        match routes::handle(&request, app, unix_now()) {
+            Handled::Answer(answer) => respond(request, answer, log, verbosity),
+            Handled::Check(PasswordCheck { check, login }) => {
+                let id = check.id;
+                if pool.submit(check) {
+                    waiting.insert(id, (request, login));
+                } else {
+                    // The pool is gone (it never is while the server runs).
+                    let answer = routes::finish_login(login, false, app, unix_now());
+                    respond(request, answer, log, verbosity);
+                }
+            }
         }
+    }
+}
+
+/// How long a stop waits for the password checks under way.
+const STOP_WAIT_FOR_CHECKS: Duration = Duration::from_millis(1500);
+
+/// Answers the login whose check came back with `verdict`.
+fn answer_verdict(
+    verdict: Verdict,
+    waiting: &mut HashMap<u64, (Request, PendingLogin)>,
+    app: &mut App,
+    log: &LogWriter,
+    verbosity: Verbosity,
+) {
+    if let Some((request, login)) = waiting.remove(&verdict.id) {
+        let answer = routes::finish_login(login, verdict.matched, app, unix_now());
+        respond(request, answer, log, verbosity);
+    }
+}
+
+/// Sends `answer` to `request`'s connection thread, and logs it.
+fn respond(request: Request, mut answer: Answer, log: &LogWriter, verbosity: Verbosity) {
+    // The facts of the log line, taken before the request goes with its
+    // answer; the log's own thread makes the line of them. The time taken
+    // runs from the request to its answer, a password check's wait included.
+    let entry = (verbosity != Verbosity::Quiet).then(|| Entry {
+        time: SystemTime::now(),
+        client: Some(request.remote_addr()),
+        method: Some(request.method().as_str().into()),
+        url: Some(request.url().to_string()),
+        status: Some(answer.status),
+        elapsed: request.received_at().elapsed(),
+        note: answer.take_log_note(),
+        headers: match verbosity {
+            Verbosity::Verbose => request
+                .headers()
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect(),
+            _ => Vec::new(),
+        },
+    });
+    // The answer goes to the connection's own thread, which writes it.
+    request.respond(answer.into_response());
+    if let Some(entry) = entry {
+        log.write(Record::Answer(entry));
     }
 }
 
@@ -207,7 +283,14 @@ pub fn serve(
 fn reload_users(app: &mut App, reload: Reload, log: &LogWriter) {
     let file = reload.file.display();
     match reload.users {
-        Ok((users, from_file)) => {
+        Ok(Reloaded {
+            users,
+            from_file,
+            warnings,
+        }) => {
+            for warning in warnings {
+                log.write_line(&format!("token-server: warning: {warning}\n"));
+            }
             app.users.replace(users);
             log.write_line(&format!(
                 "token-server: reloaded {from_file} users from {file}\n"

@@ -195,6 +195,19 @@ impl Budgets {
         self.buckets.remove(&key);
     }
 
+    /// A password check for a login for `name` from `address` passed: it
+    /// was counted as a failure while it was under way (`login_failed`), so
+    /// the address's budget for all names gets that one back, and that name's
+    /// budget for that address is whole again.
+    pub fn login_check_passed(&mut self, address: IpAddr, name: &str) {
+        self.login_succeeded(address, name);
+        let key = self.key(address, Budget::Logins, None);
+        let size = self.size(Budget::Logins);
+        if let Some(bucket) = self.buckets.get_mut(&key) {
+            bucket.left = (bucket.left + 1.0).min(size);
+        }
+    }
+
     /// A token check from `address` failed (a 401 of `/test` or `/logout`).
     pub fn token_check_failed(&mut self, address: IpAddr, now: f64) {
         self.fail(self.key(address, Budget::TokenChecks, None), now);

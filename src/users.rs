@@ -6,7 +6,9 @@
 //! newest token is valid" is simply "the token equals the stored one".
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use crate::passwords::Hash;
 use crate::token;
 
 /// Why a token was refused. The tutorial's `vertify_token` returned -1 and 0.
@@ -21,21 +23,27 @@ pub enum TokenProblem {
 pub struct Users {
     accounts: HashMap<String, Account>,
     token_lifetime_seconds: f64,
+    /// What an unknown name's password is checked against: a hash of the
+    /// same kind and cost as the users', of a password nobody knows.
+    dummy: Arc<Hash>,
 }
 
 struct Account {
-    password: String,
+    /// The password's hash: the server never keeps a password in clear.
+    hash: Arc<Hash>,
     current_token: Option<String>,
 }
 
 impl Users {
-    /// `accounts` are (name, password) pairs; tokens live `token_lifetime_seconds`.
-    pub fn new(accounts: Vec<(String, String)>, token_lifetime_seconds: f64) -> Users {
+    /// `accounts` are (name, password hash) pairs; tokens live
+    /// `token_lifetime_seconds`.
+    pub fn with_hashes(accounts: Vec<(String, Arc<Hash>)>, token_lifetime_seconds: f64) -> Users {
+        let dummy = dummy_for(&accounts);
         let accounts = accounts
             .into_iter()
-            .map(|(name, password)| {
+            .map(|(name, hash)| {
                 let account = Account {
-                    password,
+                    hash,
                     current_token: None,
                 };
                 (name, account)
@@ -44,23 +52,31 @@ impl Users {
         Users {
             accounts,
             token_lifetime_seconds,
+            dummy,
         }
     }
 
+    /// `accounts` are (name, password) pairs, each hashed here (Argon2id):
+    /// for tests and tools; the server hashes at start (`passwords`).
+    pub fn new(accounts: Vec<(String, String)>, token_lifetime_seconds: f64) -> Users {
+        Users::with_hashes(hash_all(accounts), token_lifetime_seconds)
+    }
+
     /// The users from now on are `accounts` (a reload of `--users-file`): a
-    /// user who is gone, or whose password changed, loses their token; the
+    /// user who is gone, or whose hash changed, loses their token; the
     /// others keep theirs.
-    pub fn replace(&mut self, accounts: Vec<(String, String)>) {
+    pub fn replace(&mut self, accounts: Vec<(String, Arc<Hash>)>) {
         let mut before = std::mem::take(&mut self.accounts);
+        self.dummy = dummy_for(&accounts);
         self.accounts = accounts
             .into_iter()
-            .map(|(name, password)| {
+            .map(|(name, hash)| {
                 let current_token = before
                     .remove(&name)
-                    .filter(|account| account.password == password)
+                    .filter(|account| account.hash == hash)
                     .and_then(|account| account.current_token);
                 let account = Account {
-                    password,
+                    hash,
                     current_token,
                 };
                 (name, account)
@@ -73,6 +89,24 @@ impl Users {
         self.accounts.contains_key(name)
     }
 
+    /// The hash a login for `name` is checked against: the user's, or, for
+    /// a name that does not exist, the dummy, so that the check takes the
+    /// same time. The flag says whether the user exists.
+    pub fn hash_to_check(&self, name: &str) -> (Arc<Hash>, bool) {
+        match self.accounts.get(name) {
+            Some(account) => (Arc::clone(&account.hash), true),
+            None => (Arc::clone(&self.dummy), false),
+        }
+    }
+
+    /// Whether `hash` is still `name`'s hash: a reload while a check was under
+    /// way may have changed it, or removed the user.
+    pub fn still_has(&self, name: &str, hash: &Arc<Hash>) -> bool {
+        self.accounts
+            .get(name)
+            .is_some_and(|account| account.hash == *hash)
+    }
+
     /// How many users there are.
     pub fn len(&self) -> usize {
         self.accounts.len()
@@ -82,27 +116,26 @@ impl Users {
         self.accounts.is_empty()
     }
 
-    /// Checks the password and, when it matches, issues a new token that replaces
-    /// the user's previous one. `None` for an unknown user or a wrong password,
-    /// which cost the same time: both compare a password in constant time.
-    pub fn login(&mut self, name: &str, password: &str, now: f64) -> Option<String> {
-        let password_matches = match self.accounts.get(name) {
-            Some(account) => same_secret(password, &account.password),
-            None => {
-                // Do the same work as for a real user, so that timing does not
-                // tell which user names exist.
-                std::hint::black_box(same_secret(password, "no such user"));
-                false
-            }
-        };
-        if !password_matches {
-            return None;
-        }
+    /// Issues a new token for `name`, whose password was just checked, that
+    /// replaces the user's previous one. `None` for a user who is gone.
+    pub fn issue_token(&mut self, name: &str, now: f64) -> Option<String> {
         let account = self.accounts.get_mut(name)?;
         let expires_at = now + self.token_lifetime_seconds;
         let new_token = token::encode(name, token::random_part(), expires_at);
         account.current_token = Some(new_token.clone());
         Some(new_token)
+    }
+
+    /// Checks the password here, on this thread, and issues a token when it
+    /// matches: for tests and tools. The server checks on its hashing pool
+    /// (`routes::handle` hands the check over).
+    pub fn login(&mut self, name: &str, password: &str, now: f64) -> Option<String> {
+        let (hash, exists) = self.hash_to_check(name);
+        let matched = hash.verify(password.as_bytes());
+        if !(matched && exists) {
+            return None;
+        }
+        self.issue_token(name, now)
     }
 
     /// Says whose token this is, if it is that user's current token and not
@@ -146,6 +179,33 @@ impl Users {
             return Err(TokenProblem::Unknown);
         }
         Ok((name, claims))
+    }
+}
+
+/// Hashes each password (Argon2id, OWASP's parameters); a password that
+/// cannot be hashed (none can fail with these parameters) leaves its user
+/// out.
+pub fn hash_all(accounts: Vec<(String, String)>) -> Vec<(String, Arc<Hash>)> {
+    accounts
+        .into_iter()
+        .filter_map(|(name, password)| {
+            let password = zeroize::Zeroizing::new(password);
+            let hash = Hash::new_argon2id(password.as_bytes()).ok()?;
+            Some((name, Arc::new(hash)))
+        })
+        .collect()
+}
+
+/// The dummy hash for `accounts`: of the first user's kind and cost, or
+/// Argon2id with OWASP's parameters when there is none.
+fn dummy_for(accounts: &[(String, Arc<Hash>)]) -> Arc<Hash> {
+    match accounts.first() {
+        Some((_, hash)) => hash.dummy_like(),
+        None => {
+            let secret: [u8; 16] = std::array::from_fn(|_| fastrand::u8(..));
+            let hash = Hash::new_argon2id(&secret).unwrap_or(Hash::Argon2id(String::new()));
+            hash.dummy_like()
+        }
     }
 }
 
@@ -298,11 +358,13 @@ mod tests {
         let kept = users.login("kept", "1", 0.0).unwrap();
         let changed = users.login("changed", "2", 0.0).unwrap();
         let gone = users.login("gone", "3", 0.0).unwrap();
-        users.replace(vec![
-            ("kept".into(), "1".into()),
+        let kept_hash = users.hash_to_check("kept").0;
+        let mut replacement = vec![("kept".to_string(), kept_hash)];
+        replacement.extend(hash_all(vec![
             ("changed".into(), "new".into()),
             ("new".into(), "4".into()),
-        ]);
+        ]));
+        users.replace(replacement);
         assert_eq!(users.len(), 3);
         assert_eq!(users.check(&kept, 1.0), Ok("kept"));
         assert_eq!(users.check(&changed, 1.0), Err(TokenProblem::Unknown));

@@ -1,6 +1,8 @@
-//! Users from a file (`--users-file`), so that no password shows in `ps`:
-//! its errors at start, the warning for a file others may read, and SIGHUP,
-//! which reads it again. Through the real binary; loopback only.
+//! Users from a file (`--users-file`), so that no password shows in `ps`,
+//! and none is kept in clear: Argon2id and bcrypt hashes, lines in clear
+//! (hashed at load, warned about), its errors at start, the warning for a
+//! file others may read or write, and SIGHUP, which reads it again. Through
+//! the real binary; loopback only.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -33,7 +35,16 @@ fn check(server: &Running, token: &str) -> String {
 fn the_files_users_log_in_and_the_default_user_is_gone() {
     let dir = TempDir::new();
     let file = dir.join("users.txt");
-    write_private(&file, "# the team\nann:secret\nbob:a:b\n");
+    let hashed = |name: &str, password: &str| {
+        let hash = token_server::passwords::Hash::new_argon2id(password.as_bytes()).unwrap();
+        format!("{name}:{}\n", hash.as_str())
+    };
+    let text = format!(
+        "# the team\n{}{}",
+        hashed("ann", "secret"),
+        hashed("bob", "a:b")
+    );
+    write_private(&file, &text);
     let server = Running::start(
         BINARY,
         &["--users-file", file.to_str().unwrap(), "--user", "cy:3"],
@@ -42,7 +53,8 @@ fn the_files_users_log_in_and_the_default_user_is_gone() {
     assert_eq!(login(&server, "bob:a:b").0, 200);
     assert_eq!(login(&server, "cy:3").0, 200);
     assert_eq!(login(&server, "magigo:123456").0, 401);
-    // Nothing to warn of: only its owner may read it.
+    // Nothing to warn of: only its owner may read it, and no password is
+    // in clear.
     std::thread::sleep(Duration::from_millis(100));
     assert!(!server.stderr().contains("warning"), "{}", server.stderr());
 }
@@ -53,10 +65,7 @@ fn each_error_of_the_file_is_one_line_and_exit_2() {
     let file = dir.join("users.txt");
     let shown = file.display().to_string();
     let cases = [
-        (
-            "ann:1\nbob\n",
-            format!("{shown}:2: not NAME:PASSWORD (no ':')"),
-        ),
+        ("ann:1\nbob\n", format!("{shown}:2: not NAME:HASH (no ':')")),
         (":1\n", format!("{shown}:1: the name is empty")),
         (
             "ann:\n",
@@ -69,6 +78,42 @@ fn each_error_of_the_file_is_one_line_and_exit_2() {
         (
             "cy:1\n",
             format!("{shown}:1: user 'cy' is given by --user too"),
+        ),
+        (
+            "ann:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\n",
+            format!(
+                "{shown}:1: a SHA-1 hash (weak): make a new one with token-server hash-password"
+            ),
+        ),
+        (
+            "ann:$apr1$x$y\n",
+            format!(
+                "{shown}:1: an Apache MD5 hash (weak): make a new one with token-server hash-password"
+            ),
+        ),
+        (
+            "ann:$1$x$y\n",
+            format!(
+                "{shown}:1: an MD5-crypt hash (weak): make a new one with token-server hash-password"
+            ),
+        ),
+        (
+            "ann:$5$x$y\n",
+            format!(
+                "{shown}:1: a SHA-256-crypt hash (weak): make a new one with token-server hash-password"
+            ),
+        ),
+        (
+            "ann:$6$x$y\n",
+            format!(
+                "{shown}:1: a SHA-512-crypt hash (weak): make a new one with token-server hash-password"
+            ),
+        ),
+        (
+            "ann:$2y$10$tooshort\n",
+            format!(
+                "{shown}:1: a malformed bcrypt hash (the hash format is malformed; expected 60 ASCII bytes)"
+            ),
         ),
     ];
     for (text, expected) in cases {
@@ -170,7 +215,7 @@ fn sighup_with_a_broken_file_leaves_the_users_as_they_were() {
     let stderr = server.wait_for_stderr("stay as they were");
     assert!(
         stderr.contains(&format!(
-            "token-server: {}:2: not NAME:PASSWORD (no ':'); the users stay as they were\n",
+            "token-server: {}:2: not NAME:HASH (no ':'); the users stay as they were\n",
             file.display()
         )),
         "{stderr}"
@@ -189,4 +234,75 @@ fn without_a_users_file_sighup_stops_the_server_as_a_closed_terminal_would() {
         .wait_for_exit(Duration::from_secs(2))
         .expect("stopped");
     assert_eq!(status.signal(), Some(1));
+}
+
+/// The hashes checked in under `testkit/data`: an htpasswd file of bcrypt
+/// lines (from Debian's apache2-utils), used as it is, and a line of
+/// `token-server hash-password`.
+fn data_file(name: &str) -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testkit/data/").to_string() + name;
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[test]
+fn an_htpasswd_file_of_bcrypt_lines_works_as_it_is_and_weak_costs_are_warned() {
+    let dir = TempDir::new();
+    let file = dir.join("users.txt");
+    let text = data_file("htpasswd-bcrypt.txt") + &data_file("users-argon2id.txt");
+    write_private(&file, &text);
+    let server = Running::start(BINARY, &["--users-file", file.to_str().unwrap()]);
+    assert_eq!(login(&server, "ann:secret").0, 200);
+    assert_eq!(login(&server, "bob:a:b").0, 200);
+    assert_eq!(login(&server, "cy:pass word").0, 200);
+    assert_eq!(login(&server, "dan:correct horse").0, 200);
+    assert_eq!(login(&server, "dan:correct horsE").0, 401);
+    assert_eq!(login(&server, "cy:pass").0, 401);
+    let warnings: Vec<String> = server
+        .stderr()
+        .lines()
+        .filter(|line| line.contains("warning"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        warnings,
+        [format!(
+            "token-server: warning: {}:3: a bcrypt hash of cost 5, under OWASP's minimum of 10: htpasswd -nbBC 12 NAME PASSWORD makes a stronger one",
+            file.display()
+        )]
+    );
+}
+
+#[test]
+fn a_line_in_clear_is_hashed_at_load_and_warned_about() {
+    let dir = TempDir::new();
+    let file = dir.join("users.txt");
+    write_private(&file, "ann:secret\n");
+    let server = Running::start(BINARY, &["--users-file", file.to_str().unwrap()]);
+    let stderr = server.wait_for_stderr("in clear");
+    assert_eq!(
+        stderr.lines().next(),
+        Some(format!(
+            "token-server: warning: {}:1: ann's password is in clear: replace it with the line that token-server hash-password --user ann prints",
+            file.display()
+        ).as_str())
+    );
+    assert_eq!(login(&server, "ann:secret").0, 200);
+}
+
+#[test]
+fn a_file_others_may_write_is_a_warning_too() {
+    let dir = TempDir::new();
+    let file = dir.join("users.txt");
+    std::fs::write(&file, data_file("users-argon2id.txt")).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o602)).unwrap();
+    let server = Running::start(BINARY, &["--users-file", file.to_str().unwrap()]);
+    let stderr = server.wait_for_stderr("warning");
+    assert_eq!(
+        stderr.lines().next(),
+        Some(format!(
+            "token-server: warning: {} may be written by group or others (mode 602): chmod 600 {}",
+            file.display(),
+            file.display()
+        ).as_str())
+    );
 }

@@ -57,7 +57,7 @@ fn basic(user_colon_password: &str) -> String {
 /// What a client would see of the answer to `request` at `now` (but the
 /// fields tiny_http adds: `Date`, `Server`, `Content-Length`).
 fn call_at(app: &mut App, request: TestRequest, now: f64) -> Reply {
-    let response = handle(&request.into(), app, now).into_response();
+    let response = handle_here(&request.into(), app, now).into_response();
     Reply {
         status: response.status(),
         headers: response
@@ -306,7 +306,7 @@ mod login {
 
     /// What the log says of a login answer, and the answer.
     fn logged(request: TestRequest) -> (u16, Option<String>) {
-        let answer = handle(&request.into(), &mut app(), NOW);
+        let answer = handle_here(&request.into(), &mut app(), NOW);
         (answer.status, answer.log_note().map(str::to_string))
     }
 
@@ -336,7 +336,7 @@ mod login {
             .with_path("/login")
             .with_header("Content-Type", "application/json; charset=utf-8")
             .with_body(r#"{"username": "magigo", "password": "123456"}"#);
-        let answer = handle(&json.into(), &mut app(), NOW);
+        let answer = handle_here(&json.into(), &mut app(), NOW);
         assert_eq!((answer.status, answer.body.as_ref()), (401, "error"));
         assert_eq!(
             answer.log_note(),
@@ -696,7 +696,7 @@ mod too_many_attempts {
             "12",
         );
         // Decided before the password is looked at.
-        let answer = handle(
+        let answer = handle_here(
             &from(right_password(), "192.0.2.1:1001").into(),
             &mut app,
             NOW,
@@ -745,7 +745,7 @@ mod too_many_attempts {
         // A new name, and no credentials at all: the address's budget is spent.
         let request = get("/login").with_header("Authorization", &basic("user99:x"));
         assert_too_many(&call(&mut app, request), "3");
-        let answer = handle(&get("/login").into(), &mut app, NOW);
+        let answer = handle_here(&get("/login").into(), &mut app, NOW);
         assert_eq!(answer.status, 429);
         assert_eq!(
             answer.log_note(),
@@ -767,7 +767,7 @@ mod too_many_attempts {
         }
         let reply = call(&mut app, get(&format!("/test?token={token}")));
         assert_too_many(&reply, "1");
-        let answer = handle(&get("/logout").into(), &mut app, NOW);
+        let answer = handle_here(&get("/logout").into(), &mut app, NOW);
         assert_eq!(
             answer.log_note(),
             Some("too many failed token checks from 127.0.0.1")
@@ -1048,7 +1048,7 @@ mod other_sites {
             let request = get(path)
                 .with_header("Host", "rebind.example:5000")
                 .with_header("Authorization", MAGIGO_BASIC);
-            let answer = handle(&request.into(), &mut app, NOW);
+            let answer = handle_here(&request.into(), &mut app, NOW);
             assert_eq!((answer.status, &*answer.body), (421, "misdirected request"));
             assert_eq!(
                 answer.log_note(),
@@ -1153,9 +1153,9 @@ mod log_notes {
     fn an_unknown_name_never_reaches_the_log() {
         let mut app = app();
         for _ in 0..5 {
-            handle(&wrong("SECRET27").into(), &mut app, NOW);
+            handle_here(&wrong("SECRET27").into(), &mut app, NOW);
         }
-        let answer = handle(&wrong("SECRET27").into(), &mut app, NOW);
+        let answer = handle_here(&wrong("SECRET27").into(), &mut app, NOW);
         assert_eq!(answer.status, 429);
         assert_eq!(
             answer.log_note(),
@@ -1173,9 +1173,9 @@ mod log_notes {
         };
         let mut app = App::new(&config, "127.0.0.1:5000".parse().unwrap());
         for _ in 0..5 {
-            handle(&wrong(name).into(), &mut app, NOW);
+            handle_here(&wrong(name).into(), &mut app, NOW);
         }
-        let answer = handle(&wrong(name).into(), &mut app, NOW);
+        let answer = handle_here(&wrong(name).into(), &mut app, NOW);
         let note = answer.log_note().unwrap().to_string();
         assert_eq!(
             note,
@@ -1227,5 +1227,200 @@ mod log_notes {
         assert_eq!(reply.status, 429);
         let reply = call_at(&mut app, from("magigo"), NOW + 12.0);
         assert_eq!(reply.status, 401);
+    }
+}
+
+mod password_checks {
+    use super::*;
+
+    /// A server with one hashing thread (65 checks at most, 64 waiting).
+    fn app_with(max_failures: u32) -> App {
+        let config = Config {
+            hash_threads: 1,
+            max_failures,
+            ..Config::default()
+        };
+        App::new(&config, "127.0.0.1:5000".parse().unwrap())
+    }
+
+    fn login_from(user_colon_password: &str, address: &str) -> tiny_http::Request {
+        get("/login")
+            .with_header("Authorization", &basic(user_colon_password))
+            .with_remote_addr(address.parse().unwrap())
+            .into()
+    }
+
+    fn check_of(handled: Handled) -> PasswordCheck {
+        match handled {
+            Handled::Check(check) => check,
+            Handled::Answer(answer) => panic!("an answer, not a check: {answer:?}"),
+        }
+    }
+
+    fn answer_of(handled: Handled) -> Answer {
+        match handled {
+            Handled::Answer(answer) => answer,
+            Handled::Check(_) => panic!("a check, not an answer"),
+        }
+    }
+
+    #[test]
+    fn a_login_is_a_check_to_run_then_its_verdict_is_answered() {
+        let mut app = app_with(5);
+        let PasswordCheck { check, login } = check_of(handle(
+            &login_from("magigo:123456", "192.0.2.1:1"),
+            &mut app,
+            NOW,
+        ));
+        assert_eq!(app.checks_in_flight, 1);
+        assert_eq!(&*check.password, "123456");
+        let matched = check.hash.verify(check.password.as_bytes());
+        assert!(matched);
+        let answer = finish_login(login, matched, &mut app, NOW);
+        assert_eq!(answer.status, 200);
+        assert_eq!(app.checks_in_flight, 0);
+        assert!(
+            answer
+                .headers
+                .iter()
+                .any(|(name, value)| *name == "Cache-Control" && value == "no-store")
+        );
+        assert_eq!(app.users.check(&answer.body, NOW), Ok("magigo"));
+    }
+
+    #[test]
+    fn past_64_waiting_checks_a_login_is_503_busy_before_any_hash() {
+        let mut app = app_with(0);
+        let mut waiting = Vec::new();
+        for index in 0..65 {
+            let request = login_from("magigo:wrong", &format!("192.0.2.{}:1", index % 200 + 1));
+            waiting.push(check_of(handle(&request, &mut app, NOW)));
+        }
+        let busy = answer_of(handle(
+            &login_from("magigo:123456", "192.0.2.99:1"),
+            &mut app,
+            NOW,
+        ));
+        let reply = Reply {
+            status: busy.status,
+            headers: busy
+                .headers
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect(),
+            body: busy.body.to_string(),
+        };
+        assert_eq!((reply.status, reply.body.as_str()), (503, "busy"));
+        assert_eq!(reply.header("Retry-After"), Some("1"));
+        assert_eq!(reply.header("Cache-Control"), Some("no-store"));
+        assert_eq!(
+            busy.log_note(),
+            Some("busy: too many password checks waiting")
+        );
+        // One verdict back: room for one more.
+        let PasswordCheck { login, .. } = waiting.pop().unwrap();
+        assert_eq!(finish_login(login, false, &mut app, NOW).status, 401);
+        check_of(handle(
+            &login_from("magigo:123456", "192.0.2.99:1"),
+            &mut app,
+            NOW,
+        ));
+    }
+
+    #[test]
+    fn guesses_sent_all_at_once_cannot_pass_a_budget() {
+        let mut app = app_with(5);
+        let mut checks = 0;
+        let mut refused = 0;
+        for _ in 0..20 {
+            match handle(&login_from("magigo:wrong", "192.0.2.1:1"), &mut app, NOW) {
+                Handled::Check(_) => checks += 1,
+                Handled::Answer(answer) => {
+                    assert_eq!(answer.status, 429);
+                    refused += 1;
+                }
+            }
+        }
+        // Five in flight count as five failures: the sixth is refused
+        // before its verdict, or anyone's, came back.
+        assert_eq!((checks, refused), (5, 15));
+    }
+
+    #[test]
+    fn a_success_gives_its_failure_back() {
+        let mut app = app_with(5);
+        for _ in 0..4 {
+            let PasswordCheck { login, .. } = check_of(handle(
+                &login_from("magigo:wrong", "192.0.2.1:1"),
+                &mut app,
+                NOW,
+            ));
+            finish_login(login, false, &mut app, NOW);
+        }
+        let PasswordCheck { login, .. } = check_of(handle(
+            &login_from("magigo:123456", "192.0.2.1:1"),
+            &mut app,
+            NOW,
+        ));
+        assert_eq!(finish_login(login, true, &mut app, NOW).status, 200);
+        // The name's budget for this address is whole again.
+        for _ in 0..5 {
+            check_of(handle(
+                &login_from("magigo:wrong", "192.0.2.1:1"),
+                &mut app,
+                NOW,
+            ));
+        }
+    }
+
+    #[test]
+    fn a_reload_during_a_check_never_yields_a_token_for_a_stale_hash() {
+        let mut app = app_with(5);
+        let PasswordCheck { check, login } = check_of(handle(
+            &login_from("magigo:123456", "192.0.2.1:1"),
+            &mut app,
+            NOW,
+        ));
+        let matched = check.hash.verify(check.password.as_bytes());
+        // Meanwhile, SIGHUP: magigo's password is another.
+        app.users.replace(crate::users::hash_all(vec![(
+            "magigo".into(),
+            "new".into(),
+        )]));
+        let answer = finish_login(login, matched, &mut app, NOW);
+        assert_eq!((answer.status, &*answer.body), (401, "error"));
+        assert_eq!(
+            answer.log_note(),
+            Some("the user's password changed while it was checked")
+        );
+        // And a user who is gone.
+        let PasswordCheck { check, login } = check_of(handle(
+            &login_from("magigo:new", "192.0.2.1:1"),
+            &mut app,
+            NOW,
+        ));
+        let matched = check.hash.verify(check.password.as_bytes());
+        app.users
+            .replace(crate::users::hash_all(vec![("ann".into(), "pw".into())]));
+        assert_eq!(finish_login(login, matched, &mut app, NOW).status, 401);
+    }
+
+    #[test]
+    fn an_unknown_name_is_checked_against_a_dummy_of_the_same_kind_and_cost() {
+        let mut app = app_with(5);
+        let PasswordCheck { check, login } = check_of(handle(
+            &login_from("nobody:123456", "192.0.2.1:1"),
+            &mut app,
+            NOW,
+        ));
+        assert!(
+            check
+                .hash
+                .as_str()
+                .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+        );
+        let matched = check.hash.verify(check.password.as_bytes());
+        assert!(!matched);
+        assert_eq!(finish_login(login, matched, &mut app, NOW).status, 401);
     }
 }

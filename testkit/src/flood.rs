@@ -118,7 +118,7 @@ pub fn time_to_answer_over(
     None
 }
 
-/// What [`wrong_passwords_from`] got back.
+/// What [`wrong_passwords_from`] or [`wrong_tokens_from`] got back.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Guesses {
     /// Answered 401.
@@ -131,10 +131,30 @@ pub struct Guesses {
 
 /// One wrong password for magigo from each of `addresses` loopback addresses
 /// (127.1.0.0 on: a connection bound to each), on 4 threads: what the
-/// budgets of failed logins cost the server, two entries an address.
+/// budgets of failed logins cost the server, two entries an address. Each
+/// costs the server a password hash (tens of milliseconds).
 pub fn wrong_passwords_from(address: &str, addresses: u32) -> Guesses {
     let authorization = format!("Authorization: {}", crate::data::basic("magigo:wrong"));
     let request = client::request("GET", "/login", &[&authorization, "Connection: close"], "");
+    guesses_from(address, addresses, &request)
+}
+
+/// One unknown token from each of `addresses` loopback addresses, as
+/// [`wrong_passwords_from`] does: what the budgets of failed token checks
+/// cost the server, one entry an address, and no hash.
+pub fn wrong_tokens_from(address: &str, addresses: u32) -> Guesses {
+    let request = client::request(
+        "GET",
+        "/test?token=bWFnaWdvOjAuNToxOTAwMDAwMDAw",
+        &["Connection: close"],
+        "",
+    );
+    guesses_from(address, addresses, &request)
+}
+
+/// `request` once from each of `addresses` loopback addresses.
+fn guesses_from(address: &str, addresses: u32, request: &str) -> Guesses {
+    let request = request.to_string();
     let threads = 4;
     let handles: Vec<_> = (0..threads)
         .map(|part| {
