@@ -186,11 +186,13 @@ impl Users {
 /// cannot be hashed (none can fail with these parameters) leaves its user
 /// out.
 pub fn hash_all(accounts: Vec<(String, String)>) -> Vec<(String, Arc<Hash>)> {
+    // Argon2's memory, once for them all.
+    let mut memory = Vec::new();
     accounts
         .into_iter()
         .filter_map(|(name, password)| {
             let password = zeroize::Zeroizing::new(password);
-            let hash = Hash::new_argon2id(password.as_bytes()).ok()?;
+            let hash = Hash::new_argon2id_in(password.as_bytes(), &mut memory).ok()?;
             Some((name, Arc::new(hash)))
         })
         .collect()

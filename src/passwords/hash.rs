@@ -107,10 +107,38 @@ impl Hash {
     /// A new Argon2id hash of `password`, with OWASP's parameters (m=19456
     /// KiB, t=2, p=1) and a 16-byte salt from the operating system.
     pub fn new_argon2id(password: &[u8]) -> Result<Hash, String> {
-        Argon2::default()
-            .hash_password(password)
-            .map(|hash| Hash::Argon2id(hash.to_string()))
-            .map_err(|error| format!("cannot hash the password: {error}"))
+        Hash::new_argon2id_in(password, &mut Vec::new())
+    }
+
+    /// `new_argon2id`, with Argon2's memory in `memory`, kept by the caller
+    /// from one hash to the next (a users file of many lines in clear): a
+    /// new 19 MiB block for each hash would leave the allocator's heap in
+    /// pieces that the next one cannot use.
+    pub fn new_argon2id_in(password: &[u8], memory: &mut Vec<Block>) -> Result<Hash, String> {
+        use base64::Engine;
+        use base64::engine::general_purpose::STANDARD_NO_PAD;
+        let failed = |error: &dyn std::fmt::Display| format!("cannot hash the password: {error}");
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt).map_err(|error| failed(&error))?;
+        let params = Params::DEFAULT;
+        let blocks = params.block_count();
+        if memory.len() < blocks {
+            memory.resize(blocks, Block::new());
+        }
+        let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+            .hash_password_into_with_memory(password, &salt, &mut output, &mut memory[..blocks])
+            .map_err(|error| failed(&error))?;
+        // The PHC string format: `$argon2id$v=19$m=..,t=..,p=..$SALT$HASH`,
+        // salt and hash in base64 without padding.
+        Ok(Hash::Argon2id(format!(
+            "$argon2id$v=19$m={},t={},p={}${}${}",
+            params.m_cost(),
+            params.t_cost(),
+            params.p_cost(),
+            STANDARD_NO_PAD.encode(salt),
+            STANDARD_NO_PAD.encode(output)
+        )))
     }
 
     /// A hash of the same kind and cost as this one, of a password nobody
@@ -151,8 +179,9 @@ impl Hash {
                 .ok()
                 .and_then(|parsed| Params::try_from(&parsed).ok())
                 .and_then(|params| {
+                    let salt: [u8; 16] = std::array::from_fn(|_| fastrand::u8(..));
                     Argon2::from(params)
-                        .hash_password(&secret)
+                        .hash_password_with_salt(&secret, &salt)
                         .ok()
                         .map(|hash| Hash::Argon2id(hash.to_string()))
                 }),
