@@ -4,6 +4,7 @@
 //!     cargo run --release --example load -- --address 127.0.0.1:5000 \
 //!         [--clients 32] [--seconds 30] [--requests N] [--mix mixed|test|login] \
 //!         [--bursts 1] [--pid SERVER_PID] [--bare] [--cacert FILE] [--new-connections]
+//!         [--first-user K]
 //!     cargo run --release --example load -- --print-user-args 32
 //!     cargo run --release --example load -- --print-free-port
 //!
@@ -13,9 +14,13 @@
 //!
 //! - `test`: log in once, then `/test?token=...` again and again (`data`);
 //! - `login`: `/login` again and again (a new token each time);
+//! - `wrong-login`: `/login` with a wrong password again and again (`error`);
 //! - `mixed`: login, test by query and by Bearer header, an unknown token, a
 //!   wrong password, an unknown path, logout, test after logout; each answer
 //!   must be exactly what the spec says.
+//!
+//! `--first-user K`: client i is `load{K+i}`, so that two runs side by side
+//! (token checks during a login flood) do not replace each other's tokens.
 //!
 //! `--requests N` stops after N requests in all (shared evenly among the
 //! clients), or at `--seconds`, whichever comes first.
@@ -57,12 +62,14 @@ struct Options {
     bare: bool,
     transport: Transport,
     new_connections: bool,
+    first_user: usize,
 }
 
 #[derive(Clone, Copy, PartialEq)]
 enum Mix {
     Test,
     Login,
+    WrongLogin,
     Mixed,
 }
 
@@ -145,6 +152,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         bare: false,
         transport: Transport::Plain,
         new_connections: false,
+        first_user: 0,
     };
     let mut args = args.iter();
     while let Some(flag) = args.next() {
@@ -164,6 +172,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             "--seconds" => options.seconds = value.parse().map_err(|_| bad())?,
             "--requests" => options.requests = Some(value.parse().map_err(|_| bad())?),
             "--bursts" => options.bursts = value.parse().map_err(|_| bad())?,
+            "--first-user" => options.first_user = value.parse().map_err(|_| bad())?,
             "--pid" => options.pid = Some(value.parse().map_err(|_| bad())?),
             "--cacert" => {
                 options.transport = Transport::trusting_file(std::path::Path::new(value))
@@ -173,6 +182,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                 options.mix = match value.as_str() {
                     "test" => Mix::Test,
                     "login" => Mix::Login,
+                    "wrong-login" => Mix::WrongLogin,
                     "mixed" => Mix::Mixed,
                     _ => return Err(bad()),
                 }
@@ -199,7 +209,7 @@ fn run_burst(options: &Options) -> bool {
         .map(|index| {
             let barrier = Arc::clone(&barrier);
             let address = options.address.clone();
-            let (mix, bare) = (options.mix, options.bare);
+            let (mix, bare, first_user) = (options.mix, options.bare, options.first_user);
             let (transport, new_connections) = (options.transport.clone(), options.new_connections);
             // Client i sends its share: the first `total % clients` send one more.
             let limit = options.requests.map(|total| {
@@ -215,7 +225,7 @@ fn run_burst(options: &Options) -> bool {
                     transport,
                     new_connections,
                 };
-                run_client(index, &address, mix, bare, &run)
+                run_client(first_user + index, &address, mix, bare, &run)
             })
         })
         .collect();
@@ -267,6 +277,7 @@ fn run_burst(options: &Options) -> bool {
         match options.mix {
             Mix::Test => "test",
             Mix::Login => "login",
+            Mix::WrongLogin => "wrong-login",
             Mix::Mixed => "mixed",
         }
     );
@@ -342,6 +353,7 @@ fn run_client(index: usize, address: &str, mix: Mix, bare: bool, run: &Run) -> C
         // "<token>" means any token of this user.
         let (request, expected): (String, (u16, &str)) = match (mix, step % 8) {
             (Mix::Login, _) | (Mix::Mixed, 0) => (get("/login", &basic), (200, "<token>")),
+            (Mix::WrongLogin, _) => (get("/login", &wrong_basic), (401, "error")),
             (Mix::Test, _) if token.is_empty() => (get("/login", &basic), (200, "<token>")),
             (Mix::Test, _) | (Mix::Mixed, 1) => {
                 (get(&format!("/test?token={token}"), ""), (200, "data"))

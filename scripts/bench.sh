@@ -12,7 +12,8 @@
 # server, and each table gives every round's figures, their ratios, and the
 # medians. For token-server and bare, also the CPU time of the loop thread
 # (the main thread, from /proc/PID/task/PID/schedstat) per request. Then
-# allocations per request, memory after 1,000 and 1,000,000 logins, what an
+# allocations per request, password checks (one check, and /test during a
+# login flood), memory after 500 and 3,500 logins, what an
 # idle connection costs (plain and TLS), and cold start.
 #
 # Loopback only; every run is bounded in time and stops by itself; every
@@ -231,18 +232,67 @@ grep -v '^RESULT' <<<"$budgets_output"
 budgets_result=$(grep '^RESULT' <<<"$budgets_output")
 echo
 
-echo "== memory: RSS of token-server --quiet, 16 clients logging in as 16 users"
-start_server memory "$server" --port 0 --quiet "${users[@]}"
 rss() { awk '/VmRSS/ { print $2 }' "/proc/$server_pid/status"; }
+
+echo "== password checks: one check's time, and the hashing pool under load (token-server --quiet --max-failures 0)"
+hash_cost_output=$("$target/release/examples/hash_cost")
+grep -v '^RESULT' <<<"$hash_cost_output"
+check_ms=$(field argon2id_ms "$(grep '^RESULT' <<<"$hash_cost_output")")
+hash_threads=$(($(nproc) > 1 ? $(nproc) - 1 : 1))
+limit=$(awk -v n="$hash_threads" -v ms="$check_ms" 'BEGIN { printf "%.1f", n * 1000 / ms }')
+# flood MIX: /test from 16 clients (load0-15) for 5 s while 32 others
+# (load16-47) send MIX as fast as they can; prints the /test RESULT, then
+# the flood's, then the RSS in the middle of it.
+flood() {
+  start_server hashing "$server" --port 0 --quiet --max-failures 0 "${users[@]}"
+  "$load" --address "$server_address" --clients 32 --first-user 16 --seconds 7 --mix "$1" \
+    >"$server_dir/flood.out" &
+  local flood_pid=$!
+  sleep 1
+  local test_result rss_mid
+  test_result=$("$load" --address "$server_address" --clients 16 --seconds 5 --mix test | grep '^RESULT') || true
+  rss_mid=$(rss)
+  wait "$flood_pid" || true
+  stop_server
+  echo "$test_result"
+  grep '^RESULT' "$server_dir/flood.out" || echo "RESULT rps=0"
+  echo "$rss_mid"
+}
+declare -A alone_rps=() alone_p99=() wrong_rps=() wrong_p99=() right_rps=() right_p99=() logins=() rss_flood=() rss_idle=()
+for round in $(seq 3); do
+  start_server hashing "$server" --port 0 --quiet --max-failures 0 "${users[@]}"
+  rss_idle[$round]=$(rss)
+  result=$("$load" --address "$server_address" --clients 16 --seconds 5 --mix test | grep '^RESULT') || true
+  # Valid logins alone: what the pool can do, against N / one check.
+  login_result=$("$load" --address "$server_address" --clients 32 --first-user 16 --seconds 5 --mix login | grep '^RESULT') || true
+  logins[$round]=$(field rps "$login_result")
+  stop_server
+  alone_rps[$round]=$(field rps "$result"); alone_p99[$round]=$(field p99_us "$result")
+  mapfile -t lines < <(flood wrong-login)
+  wrong_rps[$round]=$(field rps "${lines[0]}"); wrong_p99[$round]=$(field p99_us "${lines[0]}")
+  rss_flood[$round]=${lines[2]}
+  mapfile -t lines < <(flood login)
+  right_rps[$round]=$(field rps "${lines[0]}"); right_p99[$round]=$(field p99_us "${lines[0]}")
+  echo "round $round: valid logins alone ${logins[$round]}/s; /test alone ${alone_rps[$round]}/s (p99 ${alone_p99[$round]} us); during wrong passwords ${wrong_rps[$round]}/s (p99 ${wrong_p99[$round]} us, RSS ${rss_idle[$round]} -> ${rss_flood[$round]} KiB); during right ones ${right_rps[$round]}/s (p99 ${right_p99[$round]} us)"
+done
+median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+m_alone=$(median3 "${alone_rps[@]}"); m_wrong=$(median3 "${wrong_rps[@]}"); m_right=$(median3 "${right_rps[@]}")
+m_logins=$(median3 "${logins[@]}"); m_rss=$(median3 "${rss_flood[@]}"); m_rss_idle=$(median3 "${rss_idle[@]}")
+hashing_summary="valid logins ${m_logins}/s against N / one check = ${limit}/s (N=${hash_threads}): $(ratio "$m_logins" "$limit") (floor 0.8); /test during a flood of wrong passwords $(ratio "$m_wrong" "$m_alone") of alone, of right ones $(ratio "$m_right" "$m_alone") (floor 0.7); p99 $(median3 "${alone_p99[@]}") us alone, $(median3 "${wrong_p99[@]}") us and $(median3 "${right_p99[@]}") us flooded; RSS ${m_rss_idle} KiB at start, ${m_rss} KiB in the flood: $((m_rss - m_rss_idle)) KiB more (N x 19 MiB = $((hash_threads * 19456)) KiB)"
+echo "medians: $hashing_summary"
+echo
+
+echo "== memory: RSS of token-server --quiet, 16 clients logging in as 16 users (each login a password check)"
+start_server memory "$server" --port 0 --quiet "${users[@]}"
 rss_start=$(rss)
-"$load" --address "$server_address" --clients 16 --requests 1000 --seconds 600 --mix login >/dev/null
+"$load" --address "$server_address" --clients 16 --requests 500 --seconds 600 --mix login >/dev/null
 rss_1k=$(rss)
-"$load" --address "$server_address" --clients 16 --requests 999000 --seconds 600 --mix login >/dev/null
+"$load" --address "$server_address" --clients 16 --requests 3000 --seconds 600 --mix login >/dev/null
 rss_1m=$(rss)
 stop_server
 growth=$((rss_1m - rss_1k))
-echo "at start: ${rss_start} KiB; after 1,000 logins: ${rss_1k} KiB; after 1,000,000 logins: ${rss_1m} KiB"
-echo "growth from 1,000 to 1,000,000 logins: ${growth} KiB (the tutorial's list of every token: about 120,000 KiB, 117 MiB)"
+echo "at start: ${rss_start} KiB; after 500 logins: ${rss_1k} KiB; after 3,500 logins: ${rss_1m} KiB"
+echo "growth from 500 to 3,500 logins: ${growth} KiB (the tutorial's list keeps every token: about 120 bytes a login)"
 echo
 
 echo "== the budgets of failed attempts: RSS of token-server --quiet, an unknown token from each of 100,000 addresses (100,000 entries, the cap)"
@@ -304,7 +354,8 @@ echo
 echo "== summary"
 printf '%s\n' "${summary[@]}"
 echo "allocations a request: $(IFS=,; echo "${allocations[*]}" | sed 's/,/; /g')"
-echo "memory growth over 1,000,000 logins: ${growth} KiB (target: under 1024)"
+echo "password checks: $hashing_summary"
+echo "memory growth over 3,000 logins: ${growth} KiB (target: under 1024)"
 echo "the budgets' table, full (100,000 entries): $((rss_budgets_after - rss_budgets_before)) KiB, ${per_entry} bytes an entry"
 echo "a failing /test from a new address: $(field budgets_empty_us "$budgets_result") us with the budgets' table empty, $(field budgets_full_us "$budgets_result") us at its cap"
 echo "an idle keep-alive connection: $(IFS=,; echo "${idle_costs[*]}" | sed 's/,/, /g'); a thread and a descriptor each"
