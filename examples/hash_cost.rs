@@ -13,8 +13,10 @@ use token_server::passwords::Hash;
 fn main() {
     let argon2id = Hash::new_argon2id(b"correct horse").unwrap_or(Hash::Argon2id(String::new()));
     // htpasswd -nbBC 10 bob a:b and htpasswd -nbBC 12 cy 'pass word'.
-    let bcrypt_10 = Hash::Bcrypt("$2y$10$yIwccOJQPMKuTTci/.RYr.3ZSMAX4978DUDCJ6YTeEZ9.KOcn3Zg2".into());
-    let bcrypt_12 = Hash::Bcrypt("$2y$12$AQtOVrTh..M2GaLI0zjwI.9rohDP4CWJqvfa8WkqXG1Mb8BN6aX66".into());
+    let bcrypt_10 =
+        Hash::Bcrypt("$2y$10$yIwccOJQPMKuTTci/.RYr.3ZSMAX4978DUDCJ6YTeEZ9.KOcn3Zg2".into());
+    let bcrypt_12 =
+        Hash::Bcrypt("$2y$12$AQtOVrTh..M2GaLI0zjwI.9rohDP4CWJqvfa8WkqXG1Mb8BN6aX66".into());
     let argon2id_ms = median_ms(&argon2id, b"correct horse", 21);
     let bcrypt_10_ms = median_ms(&bcrypt_10, b"a:b", 11);
     let bcrypt_12_ms = median_ms(&bcrypt_12, b"pass word", 5);
@@ -22,7 +24,9 @@ fn main() {
     println!("  Argon2id m=19456 t=2 p=1   {argon2id_ms:7.2} ms");
     println!("  bcrypt cost 10             {bcrypt_10_ms:7.2} ms");
     println!("  bcrypt cost 12             {bcrypt_12_ms:7.2} ms");
-    println!("RESULT argon2id_ms={argon2id_ms:.2} bcrypt10_ms={bcrypt_10_ms:.2} bcrypt12_ms={bcrypt_12_ms:.2}");
+    println!(
+        "RESULT argon2id_ms={argon2id_ms:.2} bcrypt10_ms={bcrypt_10_ms:.2} bcrypt12_ms={bcrypt_12_ms:.2}"
+    );
 }
 
 fn median_ms(hash: &Hash, password: &[u8], times: usize) -> f64 {

@@ -17,6 +17,7 @@ pub mod calendar;
 pub mod cli;
 pub mod log_line;
 pub mod log_writer;
+pub mod many_addresses;
 pub mod other_sites;
 pub mod pages;
 pub mod passwords;

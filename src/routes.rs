@@ -208,7 +208,8 @@ pub fn finish_login(login: PendingLogin, matched: bool, app: &mut App, now: f64)
     } else {
         match app.users.issue_token(&login.name, now) {
             Some(token) => {
-                app.budgets.login_check_passed(login.client, &login.name);
+                app.budgets
+                    .login_check_passed(login.client, &login.name, now);
                 // RFC 6749 5.1: an answer that carries a token must not be cached.
                 Answer::new(200, token)
                     .with_header("Pragma", "no-cache")
@@ -269,32 +270,41 @@ fn login(request: &Request, app: &mut App, now: f64) -> Handled {
     // Before the credentials are looked at: a 429 tells nothing about them.
     let client = request.remote_addr().ip();
     let address_budget = app.budgets.check_logins(client, now);
-    if let Err(spent) = &address_budget {
-        // Past the address's budget, the name is not looked at.
-        let spent = spent.clone();
-        let name_budget = match form_of(request) {
-            Ok(form) => match auth::find_credentials(authorizations(request), form) {
-                CredentialsInput::One(credentials) => {
-                    let shown = shown_name(app, credentials.user());
-                    app.budgets
-                        .check_login(client, credentials.user(), &shown, now)
-                        .err()
-                }
-                _ => None,
-            },
-            Err(_) => None,
-        };
-        return Handled::Answer(too_many_attempts(longest_wait(spent, name_budget)));
-    }
     let form = match form_of(request) {
-        Ok(form) => form,
-        Err(too_large) => return Handled::Answer(too_large),
+        Ok(form) => Some(form),
+        Err(too_large) if address_budget.is_ok() => return Handled::Answer(too_large),
+        Err(_) => None,
     };
-    let credentials = match auth::find_credentials(authorizations(request), form) {
-        CredentialsInput::One(credentials) => credentials,
+    let credentials = form.map(|form| auth::find_credentials(authorizations(request), form));
+    let credentials = match (credentials, address_budget) {
+        (Some(CredentialsInput::One(credentials)), address_budget) => {
+            // The name's budgets, the same for a name that exists and one
+            // that does not; a 429 says when every budget that refused will
+            // let an attempt through.
+            let shown = shown_name(app, credentials.user());
+            let spent = [
+                address_budget.err(),
+                app.budgets
+                    .check_login(client, credentials.user(), &shown, now)
+                    .err(),
+                app.budgets
+                    .check_unknown(client, credentials.user(), &shown, now)
+                    .err(),
+            ]
+            .into_iter()
+            .flatten()
+            .max_by_key(|spent| spent.retry_after);
+            if let Some(spent) = spent {
+                return Handled::Answer(too_many_attempts(spent));
+            }
+            credentials
+        }
+        // Past the address's budget, nothing else is looked at.
+        (_, Err(spent)) => return Handled::Answer(too_many_attempts(spent)),
+        (None, Ok(())) => return Handled::Answer(Answer::new(413, "payload too large")),
         // Most often the first half of a round trip: a browser, wget or
         // urllib sends no credentials until this 401's challenge asks.
-        CredentialsInput::Missing => {
+        (Some(CredentialsInput::Missing), Ok(())) => {
             return Handled::Answer(refused(match unread_body_type(request) {
                 None => Cow::Borrowed("no credentials: challenge sent"),
                 Some(media_type) => Cow::Owned(format!(
@@ -302,21 +312,13 @@ fn login(request: &Request, app: &mut App, now: f64) -> Handled {
                 )),
             }));
         }
-        CredentialsInput::Malformed => {
+        (Some(CredentialsInput::Malformed), Ok(())) => {
             return Handled::Answer(refused("malformed credentials".into()));
         }
-        CredentialsInput::Several => {
+        (Some(CredentialsInput::Several), Ok(())) => {
             return Handled::Answer(refused("credentials in more than one place".into()));
         }
     };
-    // The same for a user name that exists and one that does not.
-    let shown = shown_name(app, credentials.user());
-    if let Err(spent) = app
-        .budgets
-        .check_login(client, credentials.user(), &shown, now)
-    {
-        return Handled::Answer(too_many_attempts(spent));
-    }
     // The hashing pool's queue is full: refused before any hash is computed.
     if app.checks_in_flight >= app.max_checks_in_flight {
         return Handled::Answer(
@@ -345,15 +347,6 @@ fn login(request: &Request, app: &mut App, now: f64) -> Handled {
         challenge: BASIC_CHALLENGE,
     };
     Handled::Check(PasswordCheck { check, login })
-}
-
-/// Of two budgets that refused, the one with the longer wait: `Retry-After`
-/// says when an attempt will pass them all (RFC 6585 4).
-fn longest_wait(spent: Spent, other: Option<Spent>) -> Spent {
-    match other {
-        Some(other) if other.retry_after > spent.retry_after => other,
-        _ => spent,
-    }
 }
 
 /// A user name as the log shows it: quoted (see `log_line::quoted`) when the

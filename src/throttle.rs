@@ -23,6 +23,11 @@
 //! failures). The buckets are kept in the order they last failed, so each
 //! failure costs the same small time however full the table is: no sweep of
 //! the whole table, ever.
+//!
+//! And for each user name, one more budget shared by all the addresses that
+//! name does not know (`many_addresses`): the budgets per address stop one
+//! machine, not a botnet.
+//!
 //! Everything here is a pure function of (state, address, now), for tests
 //! with any clock; it lives with `Users` in the request loop, which alone
 //! touches it, so it needs no lock.
@@ -31,6 +36,8 @@ use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::net::IpAddr;
+
+use crate::many_addresses::ManyAddresses;
 
 /// The most entries the table holds.
 pub const MAX_ENTRIES: usize = 100_000;
@@ -47,6 +54,9 @@ pub struct Budgets {
     /// order they last failed. An entry whose bucket failed again since, or
     /// is gone, is stale and skipped.
     order: VecDeque<(Key, f64)>,
+    /// The budget of unknown addresses for each name, and the addresses
+    /// each name knows.
+    many: ManyAddresses,
     /// Names are kept as keyed hashes (the key is random for each server):
     /// an entry's size does not grow with a name's length, and nobody can
     /// pick names that collide.
@@ -134,6 +144,7 @@ impl Budgets {
             max_failures,
             buckets: HashMap::new(),
             order: VecDeque::new(),
+            many: ManyAddresses::new(max_failures),
             names: RandomState::new(),
         }
     }
@@ -172,6 +183,25 @@ impl Budgets {
         })
     }
 
+    /// `Err` when a login for `name` may not be tried from `address` now
+    /// because `address` is unknown for `name` and the name's budget for
+    /// unknown addresses is spent (see `many_addresses`).
+    pub fn check_unknown(
+        &self,
+        address: IpAddr,
+        name: &str,
+        shown: &str,
+        now: f64,
+    ) -> Result<(), Spent> {
+        let name_hash = self.names.hash_one(name);
+        self.many
+            .check(name_hash, Source::of(address), now)
+            .map_err(|retry_after| Spent {
+                retry_after,
+                reason: format!("too many failed logins for {shown} from unknown addresses"),
+            })
+    }
+
     /// `Err` when `address` may check no token now.
     pub fn check_tokens(&self, address: IpAddr, now: f64) -> Result<(), Spent> {
         let key = self.key(address, Budget::TokenChecks, None);
@@ -184,8 +214,13 @@ impl Budgets {
     /// A login for `name` from `address` failed: it counts against that
     /// name's budget and the address's.
     pub fn login_failed(&mut self, address: IpAddr, name: &str, now: f64) {
+        if self.max_failures == 0 {
+            return;
+        }
         self.fail(self.key(address, Budget::LoginsForName, Some(name)), now);
         self.fail(self.key(address, Budget::Logins, None), now);
+        let name_hash = self.names.hash_one(name);
+        self.many.failed(name_hash, Source::of(address), now);
     }
 
     /// A login for `name` from `address` succeeded: that name's budget for
@@ -197,10 +232,16 @@ impl Budgets {
 
     /// A password check for a login for `name` from `address` passed: it
     /// was counted as a failure while it was under way (`login_failed`), so
-    /// the address's budget for all names gets that one back, and that name's
-    /// budget for that address is whole again.
-    pub fn login_check_passed(&mut self, address: IpAddr, name: &str) {
+    /// the address's budget for all names gets that one back (and the name's
+    /// for unknown addresses), that name's budget for that address is whole
+    /// again, and the address is known for the name from now on.
+    pub fn login_check_passed(&mut self, address: IpAddr, name: &str, now: f64) {
+        if self.max_failures == 0 {
+            return;
+        }
         self.login_succeeded(address, name);
+        let name_hash = self.names.hash_one(name);
+        self.many.succeeded(name_hash, Source::of(address), now);
         let key = self.key(address, Budget::Logins, None);
         let size = self.size(Budget::Logins);
         if let Some(bucket) = self.buckets.get_mut(&key) {

@@ -119,3 +119,50 @@ fn failed_token_checks_from_20_000_addresses_take_a_few_mib() {
         "RSS grew from {before} KiB to {after} KiB"
     );
 }
+
+/// A botnet's guesses: a wrong password for magigo from each of 1,000
+/// loopback addresses (127.2.x.y). The name's budget for the addresses it
+/// does not know lets 4N = 20 of them reach the password check in the hour;
+/// the rest are 429 before any hash. Meanwhile the real user, from the
+/// address they logged in from before, logs in every time; a new address
+/// with the right password is refused during the attack.
+#[test]
+fn guesses_from_1000_addresses_reach_the_password_check_20_times() {
+    let server = Running::start(BINARY, &[]);
+    assert_eq!(
+        login_from(&server, "127.0.0.1", "magigo:123456").status,
+        200
+    );
+    let (mut refused, mut throttled) = (0, 0);
+    for index in 0..1000u32 {
+        let from = format!("127.2.{}.{}", index / 250, index % 250 + 1);
+        match login_from(&server, &from, "magigo:wrong").status {
+            401 => refused += 1,
+            429 => throttled += 1,
+            other => panic!("{from}: {other}"),
+        }
+        if index % 100 == 99 {
+            let home = login_from(&server, "127.0.0.1", "magigo:123456");
+            assert_eq!(home.status, 200, "the real user, at the {index}th guess");
+        }
+    }
+    assert!(
+        refused <= 25,
+        "{refused} guesses reached the password check"
+    );
+    assert_eq!(refused + throttled, 1000);
+    let new_address = login_from(&server, "127.3.0.1", "magigo:123456");
+    assert_eq!(
+        (new_address.status, new_address.body.as_str()),
+        (429, "too many attempts")
+    );
+    let retry_after: u64 = new_address.header("Retry-After").unwrap().parse().unwrap();
+    assert!((1..=180).contains(&retry_after), "{retry_after}");
+    server.wait_for_stderr("(too many failed logins for magigo from unknown addresses)");
+    // The same for a name that does not exist.
+    for index in 0..30u32 {
+        login_from(&server, &format!("127.4.0.{}", index + 1), "nobody:x");
+    }
+    assert_eq!(login_from(&server, "127.4.1.1", "nobody:x").status, 429);
+    server.wait_for_stderr("(too many failed logins for an unknown name from unknown addresses)");
+}
