@@ -17,6 +17,36 @@ pub fn prefers_html<'a>(accepts: impl IntoIterator<Item = &'a str>) -> bool {
     weight(&ranges, "text", "html") > weight(&ranges, "text", "plain")
 }
 
+/// The form of answer a client prefers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preference {
+    Text,
+    Html,
+    Json,
+}
+
+/// What the `Accept` values prefer: JSON when `application/json` weighs more
+/// than both `text/plain` and `text/html` (HTTPie, `fetch` asking for it);
+/// HTML when `text/html` weighs more than `text/plain` (a browser); else
+/// text (curl's `*/*`, no `Accept` at all).
+pub fn preference<'a>(accepts: impl IntoIterator<Item = &'a str>) -> Preference {
+    let ranges: Vec<Range> = accepts
+        .into_iter()
+        .flat_map(|value| value.split(','))
+        .filter_map(Range::parse)
+        .collect();
+    let plain = weight(&ranges, "text", "plain");
+    let html = weight(&ranges, "text", "html");
+    let json = weight(&ranges, "application", "json");
+    if json > plain && json > html {
+        Preference::Json
+    } else if html > plain {
+        Preference::Html
+    } else {
+        Preference::Text
+    }
+}
+
 /// One media range of an `Accept` value: `text/html`, `text/*` or `*/*`,
 /// with its weight (`q`, 1 when not given).
 struct Range<'a> {

@@ -9,6 +9,21 @@ use tiny_http::Response;
 /// Every body is plain text in UTF-8, but the HTML page of `/`.
 pub const CONTENT_TYPE: &str = "text/plain; charset=utf-8";
 pub const HTML_CONTENT_TYPE: &str = "text/html; charset=utf-8";
+pub const JSON_CONTENT_TYPE: &str = "application/json";
+
+/// What a token route's answer means, beyond its status and text, for its
+/// HTML and JSON forms (`answer_forms`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detail {
+    /// A login: the body is the token, valid this many seconds.
+    LoggedIn { expires_in: u32 },
+    /// A valid token, and when it expires (Unix seconds).
+    Valid { expires_at: f64 },
+    /// A logout.
+    Revoked,
+    /// The user's current token, expired at that time.
+    Expired { at: f64 },
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
@@ -21,8 +36,10 @@ pub struct Answer {
     /// Why the answer is what it is, for the request log only (say, "token
     /// expired"); the client never sees it.
     pub reason: Option<Cow<'static, str>>,
-    /// Whose login or token this was, for the request log only.
+    /// Whose login or token this was, for the request log (and the pages).
     pub user: Option<String>,
+    /// What it means, for the HTML and JSON forms of the token routes.
+    pub detail: Option<Detail>,
 }
 
 impl Answer {
@@ -47,6 +64,7 @@ impl Answer {
             headers,
             reason: None,
             user: None,
+            detail: None,
         }
     }
 
@@ -69,6 +87,18 @@ impl Answer {
 
     pub fn because(mut self, reason: impl Into<Cow<'static, str>>) -> Answer {
         self.reason = Some(reason.into());
+        self
+    }
+
+    pub fn with_detail(mut self, detail: Detail) -> Answer {
+        self.detail = Some(detail);
+        self
+    }
+
+    /// The same answer with another body, of another type.
+    pub fn retyped(mut self, content_type: &'static str, body: String) -> Answer {
+        self.headers[0] = ("Content-Type", Cow::Borrowed(content_type));
+        self.body = Cow::Owned(body);
         self
     }
 

@@ -118,40 +118,71 @@ pub fn basic_credentials(authorization: &str) -> Option<Credentials> {
     Credentials::from_text(String::from_utf8(decoded).ok()?)
 }
 
-/// Finds the login credentials among the Authorization headers and the form
-/// (`application/x-www-form-urlencoded`, empty when there is none). Headers of
-/// other schemes (a Bearer token, say) are not credentials and are ignored.
+/// Finds the login credentials among the Authorization headers, the form
+/// (`application/x-www-form-urlencoded`, empty when there is none) and the
+/// JSON body (`{"username": ..., "password": ...}`, empty when there is
+/// none). Headers of other schemes (a Bearer token, say) are not credentials
+/// and are ignored. The same credentials in two places (a browser that kept
+/// the Basic ones a user typed into its box, and the same in the form) are
+/// one; different ones are `Several`.
 pub fn find_credentials<'a>(
     authorizations: impl IntoIterator<Item = &'a str>,
     form: &[u8],
+    json: &[u8],
 ) -> CredentialsInput {
-    // The first place that holds credentials (`None` when they were
-    // unreadable there), and how many places did.
-    let mut found = None;
-    let mut places = 0;
+    // Each place that holds credentials: `None` when they were unreadable.
+    let mut found: Vec<Option<Credentials>> = Vec::new();
     for authorization in authorizations {
         let (scheme, _) = split_scheme(authorization);
         if scheme.eq_ignore_ascii_case("basic") {
-            places += 1;
-            found = Some(basic_credentials(authorization));
+            found.push(basic_credentials(authorization));
         }
     }
     let mut users = fields_named(form, &[USER_FIELD]);
     let mut passwords = fields_named(form, &[PASSWORD_FIELD]);
     let (user, password) = (users.next(), passwords.next());
     if user.is_some() || password.is_some() {
-        places += 1;
-        found = Some(match (user, password, users.next(), passwords.next()) {
+        found.push(match (user, password, users.next(), passwords.next()) {
             (Some(user), Some(password), None, None) => Some(Credentials::new(&user, &password)),
             _ => None,
         });
     }
-    match (places, found) {
-        (0, _) | (_, None) => CredentialsInput::Missing,
-        (1, Some(Some(credentials))) => CredentialsInput::One(credentials),
-        (1, Some(None)) => CredentialsInput::Malformed,
-        _ => CredentialsInput::Several,
+    if !json.is_empty() {
+        found.push(json_credentials(json));
     }
+    let Some(first) = found.pop() else {
+        return CredentialsInput::Missing;
+    };
+    let Some(first) = first else {
+        return if found.is_empty() {
+            CredentialsInput::Malformed
+        } else {
+            CredentialsInput::Several
+        };
+    };
+    if found.iter().all(|other| other.as_ref() == Some(&first)) {
+        CredentialsInput::One(first)
+    } else {
+        CredentialsInput::Several
+    }
+}
+
+/// `{"username": "...", "password": "..."}`, and nothing else: HTTPie's and
+/// `fetch`'s way to send a login. `None` for invalid JSON or another shape.
+fn json_credentials(json: &[u8]) -> Option<Credentials> {
+    let serde_json::Value::Object(mut members) = serde_json::from_slice(json).ok()? else {
+        return None;
+    };
+    let (Some(serde_json::Value::String(user)), Some(serde_json::Value::String(mut password))) =
+        (members.remove(USER_FIELD), members.remove(PASSWORD_FIELD))
+    else {
+        return None;
+    };
+    let credentials = members
+        .is_empty()
+        .then(|| Credentials::new(&user, &password));
+    password.zeroize();
+    credentials
 }
 
 /// Finds the token among the Authorization headers, the query (the part of
@@ -282,13 +313,13 @@ mod tests {
 
     #[test]
     fn find_credentials_none() {
-        assert_eq!(find_credentials([], b""), CredentialsInput::Missing);
+        assert_eq!(find_credentials([], b"", b""), CredentialsInput::Missing);
     }
 
     #[test]
     fn find_credentials_ignores_bearer() {
         assert_eq!(
-            find_credentials(["Bearer abc"], b""),
+            find_credentials(["Bearer abc"], b"", b""),
             CredentialsInput::Missing
         );
     }
@@ -296,7 +327,7 @@ mod tests {
     #[test]
     fn find_credentials_from_header() {
         assert_eq!(
-            find_credentials([basic("magigo:123456").as_str()], b""),
+            find_credentials([basic("magigo:123456").as_str()], b"", b""),
             CredentialsInput::One(credentials("magigo", "123456"))
         );
     }
@@ -305,7 +336,7 @@ mod tests {
     fn find_credentials_from_form() {
         let form = b"username=magigo&password=123456";
         assert_eq!(
-            find_credentials([], form),
+            find_credentials([], form, b""),
             CredentialsInput::One(credentials("magigo", "123456"))
         );
     }
@@ -313,7 +344,7 @@ mod tests {
     #[test]
     fn find_credentials_form_missing_password() {
         assert_eq!(
-            find_credentials([], b"username=magigo"),
+            find_credentials([], b"username=magigo", b""),
             CredentialsInput::Malformed
         );
     }
@@ -321,23 +352,64 @@ mod tests {
     #[test]
     fn find_credentials_form_twice_the_same_field() {
         let form = b"username=a&username=b&password=1";
-        assert_eq!(find_credentials([], form), CredentialsInput::Malformed);
+        assert_eq!(find_credentials([], form, b""), CredentialsInput::Malformed);
     }
 
     #[test]
     fn find_credentials_malformed_header() {
         assert_eq!(
-            find_credentials(["Basic !!!"], b""),
+            find_credentials(["Basic !!!"], b"", b""),
             CredentialsInput::Malformed
         );
     }
 
     #[test]
     fn find_credentials_header_and_form() {
+        // The same ones in both places are one credential (a browser that
+        // kept what was typed into its box); different ones are not.
         let form = b"username=magigo&password=123456";
         assert_eq!(
-            find_credentials([basic("magigo:123456").as_str()], form),
+            find_credentials([basic("magigo:123456").as_str()], form, b""),
+            CredentialsInput::One(credentials("magigo", "123456"))
+        );
+        assert_eq!(
+            find_credentials([basic("magigo:654321").as_str()], form, b""),
             CredentialsInput::Several
+        );
+        assert_eq!(
+            find_credentials([basic("magigo:123456").as_str(), "Basic !!!"], b"", b""),
+            CredentialsInput::Several
+        );
+    }
+
+    #[test]
+    fn find_credentials_from_json() {
+        assert_eq!(
+            find_credentials([], b"", br#"{"username": "magigo", "password": "12:34"}"#),
+            CredentialsInput::One(credentials("magigo", "12:34"))
+        );
+        for malformed in [
+            &br#"{"username": "magigo"}"#[..],
+            br#"{"username": "magigo", "password": 123456}"#,
+            br#"{"username": "magigo", "password": "x", "extra": 1}"#,
+            br#"["magigo", "123456"]"#,
+            b"username=magigo&password=123456",
+            b"{",
+        ] {
+            assert_eq!(
+                find_credentials([], b"", malformed),
+                CredentialsInput::Malformed,
+                "{}",
+                String::from_utf8_lossy(malformed)
+            );
+        }
+        assert_eq!(
+            find_credentials(
+                [basic("magigo:123456").as_str()],
+                b"",
+                br#"{"username": "magigo", "password": "123456"}"#
+            ),
+            CredentialsInput::One(credentials("magigo", "123456"))
         );
     }
 

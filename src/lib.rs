@@ -12,6 +12,7 @@
 
 pub mod accept;
 pub mod answer;
+pub mod answer_forms;
 pub mod auth;
 pub mod calendar;
 pub mod cli;

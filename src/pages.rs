@@ -16,6 +16,18 @@ pub struct Usage<'a> {
 /// forms sent to this server. No script, and nothing loaded from elsewhere.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+/// The style of every page: the usage page and the token routes' answers.
+pub const STYLE: &str = "body { font-family: system-ui, sans-serif; max-width: 42rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; color: #222; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+form { border: 1px solid #bbb; border-radius: 6px; padding: 0.2rem 1rem 1rem; margin: 1rem 0; }
+h2 { font-size: 1.1rem; }
+label { display: block; margin: 0.4rem 0; }
+input { display: block; width: 100%; box-sizing: border-box; padding: 0.3rem; font: 0.95rem ui-monospace, monospace; }
+button { margin-top: 0.4rem; padding: 0.3rem 1rem; }
+.hint { color: #555; }
+pre { background: #f3f3f3; padding: 0.6rem; overflow-x: auto; }
+.token { user-select: all; word-break: break-all; background: #f3f3f3; padding: 0.2rem; }";
+
 /// The text page. The one page written for people rather than for `$(...)`:
 /// it ends with a newline, so that a terminal's prompt starts on a line of
 /// its own.
@@ -53,8 +65,8 @@ fn curl_lines(usage: &Usage) -> String {
 
 /// The HTML page: the tutorial's three steps as forms (log in with a POST of
 /// `username` and `password`, the tutorial's "passing POST parameters"; test
-/// a token; log out), the routes, and the same curl lines. The answers stay
-/// plain text: the browser shows them, and Back returns here.
+/// a token; log out), the routes, and the same curl lines. Their answers are
+/// pages too (`answer_forms::html`).
 pub fn html(usage: &Usage) -> String {
     // The address may come from the client's Host header (see
     // `routes::usage`), so everything from outside is escaped.
@@ -75,26 +87,17 @@ pub fn html(usage: &Usage) -> String {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>token-server</title>
 <style>
-body {{ font-family: system-ui, sans-serif; max-width: 42rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; color: #222; }}
-h1 {{ font-size: 1.6rem; margin-bottom: 0.2rem; }}
-form {{ border: 1px solid #bbb; border-radius: 6px; padding: 0.2rem 1rem 1rem; margin: 1rem 0; }}
-h2 {{ font-size: 1.1rem; }}
-label {{ display: block; margin: 0.4rem 0; }}
-input {{ display: block; width: 100%; box-sizing: border-box; padding: 0.3rem; font: 0.95rem ui-monospace, monospace; }}
-button {{ margin-top: 0.4rem; padding: 0.3rem 1rem; }}
-.hint {{ color: #555; }}
-pre {{ background: #f3f3f3; padding: 0.6rem; overflow-x: auto; }}
+{STYLE}
 </style>
 </head>
 <body>
 <h1>token-server</h1>
-<p>Hands out login tokens and checks them: the Flask tutorial's token login. Each answer is plain text, as a script gets it; Back brings you here for the next step.</p>
+<p>Hands out login tokens and checks them: the Flask tutorial's token login. A browser gets each answer as a page with the next step; a script gets plain text.</p>
 <form method="post" action="/login">
 <h2>1. Log in</h2>
 {user_hint}<label>User <input name="username" autocomplete="username" required></label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">Log in</button> <span class="hint">answers a new token (it replaces your last one), or <code>error</code></span>
-<p class="hint">After a wrong password your browser may open a login box of its own (the answer is HTTP's 401 challenge): Cancel it, then Back.</p>
 </form>
 <form method="get" action="/test">
 <h2>2. Test a token</h2>
@@ -122,7 +125,7 @@ pre {{ background: #f3f3f3; padding: 0.6rem; overflow-x: auto; }}
 }
 
 /// `text` with `&`, `<`, `>`, `"` and `'` as HTML writes them.
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
         match character {

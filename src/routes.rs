@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use tiny_http::{BodyTooLarge, Method, Request};
 
-use crate::accept;
-use crate::answer::Answer;
+use crate::accept::{self, Preference};
+use crate::answer::{Answer, Detail};
+use crate::answer_forms;
 use crate::auth::{self, CredentialsInput, TokenInput};
 use crate::cli::{self, Config};
 use crate::log_line::quoted;
@@ -17,6 +18,7 @@ use crate::passwords::Hash;
 use crate::passwords::pool::Check;
 use crate::throttle::{Budgets, Spent};
 use crate::tls::CertificateSource;
+use crate::token;
 use crate::users::hash_all;
 use crate::users::{TokenProblem, Users};
 
@@ -27,6 +29,9 @@ use crate::users::{TokenProblem, Users};
 pub const BODY_LIMIT: usize = 8 * 1024;
 
 const BASIC_CHALLENGE: &str = r#"Basic realm="token-server", charset="UTF-8""#;
+/// For a login whose credentials came in a body (the page's form, JSON): a
+/// scheme no browser answers with a login box of its own.
+const FORM_CHALLENGE: &str = r#"Form realm="token-server""#;
 const BEARER_CHALLENGE: &str = r#"Bearer realm="token-server""#;
 const BEARER_INVALID_TOKEN: &str = r#"Bearer realm="token-server", error="invalid_token", error_description="unknown or replaced token""#;
 const BEARER_EXPIRED_TOKEN: &str =
@@ -46,6 +51,8 @@ pub struct App {
     pub default_user: Option<(&'static str, &'static str)>,
     /// `http`, or `https` with a `--tls-` option.
     pub scheme: &'static str,
+    /// How long a token lives, for the answers that say so.
+    pub ttl_seconds: u32,
     /// Password checks handed to the hashing pool whose verdict has not come
     /// back yet, and how many there may be: the pool's threads, and 64
     /// waiting for each (past that, a login is answered 503 `busy`).
@@ -90,6 +97,7 @@ impl App {
             address,
             default_user: config.default_users.then_some(cli::DEFAULT_USER),
             scheme,
+            ttl_seconds: config.ttl_seconds,
             allowed_hosts: config.allowed_hosts.clone(),
             curl,
             checks_in_flight: 0,
@@ -132,6 +140,8 @@ pub struct PendingLogin {
     exists: bool,
     /// The challenge a refusal carries.
     challenge: &'static str,
+    /// The form of answer the client prefers.
+    preference: Preference,
 }
 
 /// Answers `request` at time `now` (Unix seconds): the only function the
@@ -153,6 +163,8 @@ pub fn handle(request: &Request, app: &mut App, now: f64) -> Handled {
         "/" => usage(request, app),
         // `Hello`, the tutorial's index().
         "/index" => Answer::new(200, "Hello"),
+        // A browser asks for it on every visit: nothing, rather than a 404.
+        "/favicon.ico" => Answer::new(204, ""),
         _ => Answer::new(404, "not found"),
     };
     Handled::Answer(answer)
@@ -178,7 +190,12 @@ fn token_route(path: &str, request: &Request, app: &mut App, now: f64) -> Handle
         }
     };
     match handled {
-        Handled::Answer(answer) => Handled::Answer(with_token_route_headers(answer)),
+        Handled::Answer(answer) => {
+            let token = token_of(request).ok();
+            let preference = accept::preference(header_values(request, "Accept"));
+            let answer = answer_forms::render(answer, path, preference, token.as_deref());
+            Handled::Answer(with_token_route_headers(answer))
+        }
         check => check,
     }
 }
@@ -214,10 +231,14 @@ pub fn finish_login(login: PendingLogin, matched: bool, app: &mut App, now: f64)
                 Answer::new(200, token)
                     .with_header("Pragma", "no-cache")
                     .for_user(&login.name)
+                    .with_detail(Detail::LoggedIn {
+                        expires_in: app.ttl_seconds,
+                    })
             }
             None => refused("the user is gone"),
         }
     };
+    let answer = answer_forms::render(answer, "/login", login.preference, None);
     with_token_route_headers(answer)
 }
 
@@ -262,9 +283,16 @@ fn from_another_site(request: &Request, app: &App) -> Option<Answer> {
 }
 
 fn login(request: &Request, app: &mut App, now: f64) -> Handled {
+    // Credentials that came in a body are challenged with `Form`: a browser
+    // answers `Basic` with a login box of its own.
+    let challenge = if is_form(request) || is_json(request) {
+        FORM_CHALLENGE
+    } else {
+        BASIC_CHALLENGE
+    };
     let refused = |reason: Cow<'static, str>| {
         Answer::new(401, "error")
-            .with_header("WWW-Authenticate", BASIC_CHALLENGE)
+            .with_header("WWW-Authenticate", challenge)
             .because(reason)
     };
     // Before the credentials are looked at: a 429 tells nothing about them.
@@ -275,7 +303,8 @@ fn login(request: &Request, app: &mut App, now: f64) -> Handled {
         Err(too_large) if address_budget.is_ok() => return Handled::Answer(too_large),
         Err(_) => None,
     };
-    let credentials = form.map(|form| auth::find_credentials(authorizations(request), form));
+    let credentials =
+        form.map(|form| auth::find_credentials(authorizations(request), form, json_of(request)));
     let credentials = match (credentials, address_budget) {
         (Some(CredentialsInput::One(credentials)), address_budget) => {
             // The name's budgets, the same for a name that exists and one
@@ -308,7 +337,7 @@ fn login(request: &Request, app: &mut App, now: f64) -> Handled {
             return Handled::Answer(refused(match unread_body_type(request) {
                 None => Cow::Borrowed("no credentials: challenge sent"),
                 Some(media_type) => Cow::Owned(format!(
-                    "no credentials: challenge sent; the body ({media_type}) is not read: only Basic or a form"
+                    "no credentials: challenge sent; the body ({media_type}) is not read: only Basic, a form or JSON"
                 )),
             }));
         }
@@ -344,7 +373,8 @@ fn login(request: &Request, app: &mut App, now: f64) -> Handled {
         client,
         hash,
         exists,
-        challenge: BASIC_CHALLENGE,
+        challenge,
+        preference: accept::preference(header_values(request, "Accept")),
     };
     Handled::Check(PasswordCheck { check, login })
 }
@@ -382,7 +412,12 @@ fn test(request: &Request, app: &mut App, now: f64) -> Answer {
     let answer = match token_of(request) {
         Err(refused) => refused,
         Ok(token) => match app.users.check(&token, now) {
-            Ok(user) => Answer::new(200, "data").for_user(user),
+            Ok(user) => {
+                let expires_at = token::decode(&token).map_or(0.0, |claims| claims.expires_at);
+                Answer::new(200, "data")
+                    .for_user(user)
+                    .with_detail(Detail::Valid { expires_at })
+            }
             Err(problem) => token_refused(problem, &token),
         },
     };
@@ -403,7 +438,9 @@ fn logout(request: &Request, app: &mut App, now: f64) -> Answer {
     let answer = match token_of(request) {
         Err(refused) => refused,
         Ok(token) => match app.users.logout(&token) {
-            Ok(user) => Answer::new(200, "ok").for_user(&user),
+            Ok(user) => Answer::new(200, "ok")
+                .for_user(&user)
+                .with_detail(Detail::Revoked),
             Err(problem) => token_refused(problem, &token),
         },
     };
@@ -441,7 +478,10 @@ fn token_refused(problem: TokenProblem, token: &str) -> Answer {
             .because("unknown or replaced token"),
         TokenProblem::Expired => Answer::new(401, "error")
             .with_header("WWW-Authenticate", BEARER_EXPIRED_TOKEN)
-            .because("token expired"),
+            .because("token expired")
+            .with_detail(Detail::Expired {
+                at: token::decode(token).map_or(0.0, |claims| claims.expires_at),
+            }),
     }
 }
 
@@ -476,6 +516,22 @@ fn form_of(request: &Request) -> Result<&[u8], Answer> {
     if is_form(request) { Ok(body) } else { Ok(b"") }
 }
 
+/// The body of a POST of `application/json` (a login's credentials, as
+/// HTTPie and `fetch` send them); empty for any other request.
+fn json_of(request: &Request) -> &[u8] {
+    match request.body() {
+        Ok(body) if is_json(request) => body,
+        _ => b"",
+    }
+}
+
+/// A POST of `application/json`.
+fn is_json(request: &Request) -> bool {
+    request.method() == Method::Post
+        && media_type(request)
+            .is_some_and(|media_type| media_type.eq_ignore_ascii_case("application/json"))
+}
+
 /// A POST of `application/x-www-form-urlencoded`: the one body read.
 fn is_form(request: &Request) -> bool {
     request.method() == Method::Post
@@ -489,7 +545,7 @@ fn is_form(request: &Request) -> bool {
 /// were not seen.
 fn unread_body_type(request: &Request) -> Option<&str> {
     let body = request.body().ok()?;
-    if request.method() != Method::Post || body.is_empty() || is_form(request) {
+    if request.method() != Method::Post || body.is_empty() || is_form(request) || is_json(request) {
         return None;
     }
     let Some(media_type) = media_type(request) else {
@@ -528,7 +584,7 @@ fn usage(request: &Request, app: &App) -> Answer {
         default_user: app.default_user,
         curl: &app.curl,
     };
-    let answer = if accept::prefers_html(header_values(request, "Accept")) {
+    let answer = if accept::preference(header_values(request, "Accept")) == Preference::Html {
         Answer::html(200, pages::html(&usage))
             .with_header("Content-Security-Policy", pages::CONTENT_SECURITY_POLICY)
             .with_headers_of_a_page()

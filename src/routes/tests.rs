@@ -26,6 +26,7 @@ mod spec {
     pub const EXPIRED_TOKEN: &str =
         r#"Bearer realm="token-server", error="invalid_token", error_description="token expired""#;
     pub const SEVERAL_TOKENS: &str = r#"Bearer realm="token-server", error="invalid_request""#;
+    pub const FORM_CHALLENGE: &str = r#"Form realm="token-server""#;
 }
 
 /// A server with the defaults (the tutorial's user, a two-hour ttl), as
@@ -330,20 +331,7 @@ mod login {
     }
 
     #[test]
-    fn a_json_body_is_logged_as_not_read() {
-        let json = TestRequest::new()
-            .with_method(Method::Post)
-            .with_path("/login")
-            .with_header("Content-Type", "application/json; charset=utf-8")
-            .with_body(r#"{"username": "magigo", "password": "123456"}"#);
-        let answer = handle_here(&json.into(), &mut app(), NOW);
-        assert_eq!((answer.status, answer.body.as_ref()), (401, "error"));
-        assert_eq!(
-            answer.log_note(),
-            Some(
-                "no credentials: challenge sent; the body (application/json) is not read: only Basic or a form"
-            )
-        );
+    fn a_body_of_another_type_is_logged_as_not_read() {
         let untyped = TestRequest::new()
             .with_method(Method::Post)
             .with_path("/login")
@@ -351,7 +339,7 @@ mod login {
         assert_eq!(
             logged(untyped).1.as_deref(),
             Some(
-                "no credentials: challenge sent; the body (no Content-Type) is not read: only Basic or a form"
+                "no credentials: challenge sent; the body (no Content-Type) is not read: only Basic, a form or JSON"
             )
         );
         // What the client wrote goes into the log only as a plain type/subtype.
@@ -363,7 +351,7 @@ mod login {
         assert_eq!(
             logged(odd).1.as_deref(),
             Some(
-                "no credentials: challenge sent; the body (another type) is not read: only Basic or a form"
+                "no credentials: challenge sent; the body (another type) is not read: only Basic, a form or JSON"
             )
         );
     }
@@ -482,11 +470,28 @@ mod login {
     }
 
     #[test]
-    fn credentials_in_the_header_and_the_form() {
+    fn the_same_credentials_in_the_header_and_the_form_are_one() {
+        // A browser that kept what was typed into its own login box sends
+        // them with the form's.
         let mut app = app();
         let request = post_form("/login", "username=magigo&password=123456")
             .with_header("Authorization", &basic("magigo:123456"));
-        assert_refused(&call(&mut app, request), 401, spec::BASIC_CHALLENGE);
+        assert_eq!(call(&mut app, request).status, 200);
+    }
+
+    #[test]
+    fn different_credentials_in_the_header_and_the_form_get_the_form_challenge() {
+        let mut app = app();
+        let request = post_form("/login", "username=magigo&password=123456")
+            .with_header("Authorization", &basic("magigo:wrong"));
+        let answer = handle_here(&request.into(), &mut app, NOW);
+        assert_eq!(
+            answer.log_note(),
+            Some("credentials in more than one place")
+        );
+        let request = post_form("/login", "username=magigo&password=123456")
+            .with_header("Authorization", &basic("magigo:wrong"));
+        assert_refused(&call(&mut app, request), 401, spec::FORM_CHALLENGE);
     }
 }
 
@@ -1422,5 +1427,291 @@ mod password_checks {
         let matched = check.hash.verify(check.password.as_bytes());
         assert!(!matched);
         assert_eq!(finish_login(login, matched, &mut app, NOW).status, 401);
+    }
+}
+
+mod every_client {
+    use super::*;
+
+    const JSON: &str = "application/json";
+    /// What Chromium sends for a page.
+    const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    /// What HTTPie sends.
+    const HTTPIE: &str = "application/json, */*;q=0.5";
+
+    fn json_of(reply: &Reply) -> serde_json::Value {
+        assert_eq!(
+            reply.header("Content-Type"),
+            Some("application/json"),
+            "{reply:?}"
+        );
+        assert_eq!(reply.header("Vary"), Some("Accept"));
+        serde_json::from_str(&reply.body).unwrap()
+    }
+
+    fn json_login(body: &str) -> TestRequest {
+        TestRequest::new()
+            .with_method(Method::Post)
+            .with_path("/login")
+            .with_header("Content-Type", "application/json")
+            .with_body(body)
+    }
+
+    #[test]
+    fn a_json_login_gets_an_oauth_token_answer() {
+        let mut app = app();
+        let request = json_login(r#"{"username": "magigo", "password": "123456"}"#)
+            .with_header("Accept", HTTPIE);
+        let reply = call(&mut app, request);
+        assert_eq!(reply.status, 200);
+        let body = json_of(&reply);
+        let token = body["access_token"].as_str().unwrap();
+        assert_eq!(body["token_type"], "Bearer");
+        assert_eq!(body["expires_in"], 7200);
+        assert_eq!(body.as_object().unwrap().len(), 3);
+        assert_eq!(app.users.check(token, NOW), Ok("magigo"));
+        assert_eq!(reply.header("Cache-Control"), Some("no-store"));
+        assert_eq!(reply.header("Pragma"), Some("no-cache"));
+    }
+
+    #[test]
+    fn a_json_login_without_accept_gets_the_text_token() {
+        let mut app = app();
+        let reply = call(
+            &mut app,
+            json_login(r#"{"username": "magigo", "password": "123456"}"#),
+        );
+        assert_eq!(reply.status, 200);
+        assert_eq!(app.users.check(&reply.body, NOW), Ok("magigo"));
+    }
+
+    #[test]
+    fn a_refused_login_with_a_body_gets_the_form_challenge() {
+        let mut app = app();
+        for request in [
+            json_login(r#"{"username": "magigo", "password": "wrong"}"#),
+            json_login(r#"{"user": "magigo"}"#),
+            json_login("{"),
+            post_form("/login", "username=magigo&password=wrong"),
+            post_form("/login", "username=magigo"),
+            post_form("/login", "nothing=here"),
+        ] {
+            assert_refused(&call(&mut app, request), 401, spec::FORM_CHALLENGE);
+        }
+        // Without a body: Basic, which curl, wget and urllib answer.
+        assert_refused(&call(&mut app, get("/login")), 401, spec::BASIC_CHALLENGE);
+        let answer = handle_here(&json_login("[1]").into(), &mut app, NOW);
+        assert_eq!(answer.log_note(), Some("malformed credentials"));
+    }
+
+    #[test]
+    fn json_answers_of_test_and_logout() {
+        let mut app = app();
+        let token = login(&mut app);
+        let reply = call(
+            &mut app,
+            get(&format!("/test?token={token}")).with_header("Accept", JSON),
+        );
+        assert_eq!(reply.status, 200);
+        let body = json_of(&reply);
+        assert_eq!(body["active"], true);
+        assert_eq!(body["username"], "magigo");
+        assert_eq!(body["exp"], NOW + 7200.0);
+        let reply = call(
+            &mut app,
+            get(&format!("/logout?token={token}")).with_header("Accept", JSON),
+        );
+        assert_eq!(json_of(&reply), serde_json::json!({"revoked": true}));
+    }
+
+    #[test]
+    fn every_refusal_in_json_has_an_oauth_error_code() {
+        let mut app = app();
+        let error = |reply: &Reply| {
+            let body = json_of(reply);
+            (
+                reply.status,
+                body["error"].as_str().unwrap().to_string(),
+                body["error_description"].as_str().unwrap().to_string(),
+            )
+        };
+        let with_json = |request: TestRequest| request.with_header("Accept", JSON);
+        let cases = [
+            (
+                with_json(get("/login").with_header("Authorization", &basic("magigo:x"))),
+                (401, "invalid_client", "wrong user or password"),
+            ),
+            (
+                with_json(get("/login")),
+                (401, "invalid_request", "no credentials"),
+            ),
+            (
+                with_json(get("/test")),
+                (401, "invalid_request", "no token"),
+            ),
+            (
+                with_json(get("/test?token=bm9wZQ==")),
+                (401, "invalid_token", "unknown, replaced or revoked token"),
+            ),
+            (
+                with_json(get("/test?token=a&token=b")),
+                (400, "invalid_request", "token in more than one place"),
+            ),
+            (
+                with_json(get("/test").with_header("Sec-Fetch-Site", "cross-site")),
+                (403, "invalid_request", "cross-site request"),
+            ),
+            (
+                with_json(get("/test").with_header("Host", "rebind.example")),
+                (421, "invalid_request", "misdirected request"),
+            ),
+        ];
+        for (request, (status, code, description)) in cases {
+            assert_eq!(
+                error(&call(&mut app, request)),
+                (status, code.to_string(), description.to_string())
+            );
+        }
+        app.users.set_current_token("magigo", TUTORIAL_TOKEN);
+        let reply = call(
+            &mut app,
+            with_json(get(&format!("/test?token={TUTORIAL_TOKEN}"))),
+        );
+        assert_eq!(
+            error(&reply),
+            (401, "invalid_token".into(), "token expired".into())
+        );
+    }
+
+    #[test]
+    fn a_429_and_a_503_in_json_say_when_to_try_again() {
+        let mut app = app();
+        for _ in 0..5 {
+            call(
+                &mut app,
+                get("/login").with_header("Authorization", &basic("magigo:x")),
+            );
+        }
+        let reply = call(
+            &mut app,
+            get("/login")
+                .with_header("Authorization", &basic("magigo:x"))
+                .with_header("Accept", JSON),
+        );
+        assert_eq!(reply.status, 429);
+        assert_eq!(
+            json_of(&reply),
+            serde_json::json!({"error": "invalid_request", "error_description": "too many attempts", "retry_after": 12})
+        );
+        app.max_checks_in_flight = 0;
+        let reply = call(
+            &mut app,
+            get("/login")
+                .with_header("Authorization", MAGIGO_BASIC)
+                .with_header("Accept", JSON)
+                .with_remote_addr("192.0.2.50:1".parse().unwrap()),
+        );
+        assert_eq!(reply.status, 503);
+        assert_eq!(
+            json_of(&reply),
+            serde_json::json!({"error": "invalid_request", "error_description": "busy", "retry_after": 1})
+        );
+    }
+
+    #[test]
+    fn a_browser_gets_pages_with_the_next_step() {
+        let mut app = app();
+        let reply = call(
+            &mut app,
+            post_form("/login", "username=magigo&password=123456").with_header("Accept", BROWSER),
+        );
+        assert_eq!(reply.status, 200);
+        assert_eq!(
+            reply.header("Content-Type"),
+            Some("text/html; charset=utf-8")
+        );
+        assert_eq!(reply.header("Vary"), Some("Accept"));
+        assert_eq!(
+            reply.header("Content-Security-Policy"),
+            Some(crate::pages::CONTENT_SECURITY_POLICY)
+        );
+        assert_eq!(reply.header("Cache-Control"), Some("no-store"));
+        let token = app.users.check_any("magigo").unwrap();
+        assert!(
+            reply
+                .body
+                .contains(&format!("<code class=\"token\">{token}</code>"))
+        );
+        assert!(reply.body.contains(&format!(
+            "<form method=\"get\" action=\"/test\">\n<h2>Test it</h2>\n<input name=\"token\" value=\"{token}\""
+        )));
+        assert!(
+            reply
+                .body
+                .contains("<form method=\"post\" action=\"/logout\">")
+        );
+        assert!(reply.body.contains("<a href=\"/\">"));
+        assert!(!reply.body.contains("<script"));
+
+        let reply = call(
+            &mut app,
+            get("/login")
+                .with_header("Accept", BROWSER)
+                .with_header("Authorization", &basic("magigo:wrong")),
+        );
+        assert_eq!(reply.status, 401);
+        assert!(
+            reply.body.contains("wrong user name or password"),
+            "{}",
+            reply.body
+        );
+
+        app.users.set_current_token("magigo", TUTORIAL_TOKEN);
+        let reply = call(
+            &mut app,
+            get(&format!("/test?token={TUTORIAL_TOKEN}")).with_header("Accept", BROWSER),
+        );
+        assert_eq!(reply.status, 401);
+        assert!(
+            reply
+                .body
+                .contains("the token expired at 2016-08-29 06:01:40 UTC"),
+            "{}",
+            reply.body
+        );
+        assert_eq!(reply.header("WWW-Authenticate"), Some(spec::EXPIRED_TOKEN));
+    }
+
+    #[test]
+    fn every_other_client_gets_the_text_bodies_byte_for_byte() {
+        let mut app = app();
+        let token = login(&mut app);
+        for accept in [None, Some("*/*"), Some("text/plain")] {
+            let with = |request: TestRequest| match accept {
+                Some(accept) => request.with_header("Accept", accept),
+                None => request,
+            };
+            let cases = [
+                (with(get(&format!("/test?token={token}"))), "data"),
+                (with(get("/test")), "error"),
+                (with(get("/login")), "error"),
+                (with(get("/index")), "Hello"),
+            ];
+            for (request, body) in cases {
+                let reply = call(&mut app, request);
+                assert_eq!(reply.body, body, "{accept:?}");
+                assert_eq!(
+                    reply.header("Content-Type"),
+                    Some("text/plain; charset=utf-8")
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_favicon_is_204_with_no_body() {
+        let mut app = app();
+        let reply = call(&mut app, get("/favicon.ico"));
+        assert_eq!((reply.status, reply.body.as_str()), (204, ""));
     }
 }
