@@ -48,9 +48,9 @@ token-server: hands out login tokens and checks them (the Flask tutorial's token
   --verbose                  log each request's headers too
   --tls-cert FILE            serve HTTPS with this PEM certificate chain...
   --tls-key FILE             ...and this PEM private key (PKCS#8, PKCS#1 or SEC1)
-  --tls-self-signed FILE     serve HTTPS with a new self-signed certificate for localhost,
-                             127.0.0.1, ::1 and --host, written to FILE for clients to trust
-                             (curl --cacert FILE); its key lives in memory only
+  --tls-self-signed FILE     serve HTTPS with a self-signed certificate for localhost, 127.0.0.1,
+                             ::1 and --host, written to FILE for clients to trust (curl --cacert
+                             FILE), its key to FILE.key (0600); used again while it is valid
   --help                     show this help
   --version                  show the version
 

@@ -114,6 +114,9 @@ fn run(mut config: Config) -> Result<(), Failure> {
         }
         None => None,
     };
+    if let Some(made_new) = https.as_ref().and_then(|https| https.made_new.as_ref()) {
+        let _ = writeln!(io::stderr(), "token-server: {made_new}");
+    }
     if let Some(warning) = https.as_ref().and_then(|https| https.warning.as_ref()) {
         let _ = writeln!(io::stderr(), "token-server: warning: {warning}");
     }

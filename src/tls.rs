@@ -21,8 +21,9 @@ use crate::calendar;
 pub enum CertificateSource {
     /// `--tls-cert FILE --tls-key FILE`: a PEM chain and its private key.
     Files { cert: PathBuf, key: PathBuf },
-    /// `--tls-self-signed FILE`: made at start; the certificate is written to
-    /// FILE, the key lives in memory only.
+    /// `--tls-self-signed FILE`: the certificate in FILE and its key in
+    /// FILE.key (mode 0600), made at the first start and used again while
+    /// valid, so that a client trusts it once.
     SelfSigned(PathBuf),
 }
 
@@ -34,6 +35,9 @@ pub struct Https {
     pub written: Option<(PathBuf, String)>,
     /// A certificate that is expired, or not valid yet: what to warn of.
     pub warning: Option<String>,
+    /// `--tls-self-signed` made a new pair (none was there, or it would not
+    /// do any more): the line that says so.
+    pub made_new: Option<String>,
 }
 
 /// The names a self-signed certificate is for, besides `--host` when it
@@ -43,13 +47,29 @@ const SELF_SIGNED_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 /// Builds the HTTPS config for `source`, at time `now`; `host` is `--host`.
 /// `Err` is one line naming the file and the problem.
 pub fn load(source: &CertificateSource, host: &str, now: SystemTime) -> Result<Https, String> {
+    let mut made_new = None;
     let (chain, key, written) = match source {
         CertificateSource::Files { cert, key } => (read_chain(cert)?, read_key(key)?, None),
         CertificateSource::SelfSigned(path) => {
-            let (certificate, key) = self_signed(host, now)?;
-            write_certificate(path, &certificate)?;
-            let fingerprint = sha256_fingerprint(certificate.der());
-            let der = certificate.der().clone();
+            let names = self_signed_names(host);
+            let key_path = self_signed_key_path(path);
+            let (der, key) = match reuse_self_signed(path, &key_path, &names, now)? {
+                Some(pair) => pair,
+                None => {
+                    let (certificate, key_pair) = self_signed(&names, now)?;
+                    write_certificate(path, &certificate)?;
+                    write_key(&key_path, &key_pair)?;
+                    made_new = Some(format!(
+                        "made a new self-signed certificate {} (its key in {}): trust it once, it is used again at every start while it is valid",
+                        path.display(),
+                        key_path.display()
+                    ));
+                    let key =
+                        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der()));
+                    (certificate.der().clone(), key)
+                }
+            };
+            let fingerprint = sha256_fingerprint(&der);
             (vec![der], key, Some((path.clone(), fingerprint)))
         }
     };
@@ -88,6 +108,7 @@ pub fn load(source: &CertificateSource, host: &str, now: SystemTime) -> Result<H
         config: Arc::new(config),
         written,
         warning,
+        made_new,
     })
 }
 
@@ -184,15 +205,9 @@ fn pem_problem(error: &pem::Error) -> String {
     }
 }
 
-/// A new key pair, and a certificate for it, signed by itself, for
-/// `localhost`, `127.0.0.1`, `::1` and `host`, valid from yesterday (for a
-/// client whose clock is a little behind) for a year.
-fn self_signed(
-    host: &str,
-    now: SystemTime,
-) -> Result<(rcgen::Certificate, PrivateKeyDer<'static>), String> {
-    let failed =
-        |error: rcgen::Error| format!("--tls-self-signed: cannot make a certificate: {error}");
+/// The names a self-signed certificate is for: `localhost`, `127.0.0.1`,
+/// `::1`, and `host` when it names one host.
+fn self_signed_names(host: &str) -> Vec<String> {
     let mut names: Vec<String> = SELF_SIGNED_NAMES
         .iter()
         .map(|name| name.to_string())
@@ -203,7 +218,80 @@ fn self_signed(
     if names_one_host && !names.iter().any(|name| name == host) {
         names.push(host.to_string());
     }
-    let mut params = rcgen::CertificateParams::new(names).map_err(failed)?;
+    names
+}
+
+/// Where `--tls-self-signed FILE` keeps its key: FILE.key.
+pub fn self_signed_key_path(path: &Path) -> PathBuf {
+    let mut key = path.as_os_str().to_owned();
+    key.push(".key");
+    PathBuf::from(key)
+}
+
+/// The certificate in `path` and its key in `key_path`, when both are there
+/// and will do: the key matches, the certificate is valid for at least
+/// another day and covers `names`. `Ok(None)`: a new pair is to be made.
+/// `Err`: a key file that group or others may read (a key to replace).
+fn reuse_self_signed(
+    path: &Path,
+    key_path: &Path,
+    names: &[String],
+    now: SystemTime,
+) -> Result<Option<(CertificateDer<'static>, PrivateKeyDer<'static>)>, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(metadata) = fs::symlink_metadata(key_path) else {
+        return Ok(None);
+    };
+    let mode = metadata.permissions().mode();
+    if mode & 0o044 != 0 {
+        return Err(format!(
+            "--tls-self-signed: {} may be read by group or others (mode {:o}): chmod 600 {} (or delete it for a new pair)",
+            key_path.display(),
+            mode & 0o777,
+            key_path.display()
+        ));
+    }
+    let (Ok(certificate_pem), Ok(key_pem)) = (fs::read(path), fs::read(key_path)) else {
+        return Ok(None);
+    };
+    let (Ok(der), Ok(key)) = (
+        CertificateDer::from_pem_slice(&certificate_pem),
+        PrivateKeyDer::from_pem_slice(&key_pem),
+    ) else {
+        return Ok(None);
+    };
+    let now_seconds = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
+    let valid_a_day_more = validity(&der).is_some_and(|(not_before, not_after)| {
+        not_before <= now_seconds && not_after - now_seconds >= 86_400
+    });
+    let covers_the_names = webpki::EndEntityCert::try_from(&der).is_ok_and(|certificate| {
+        names.iter().all(|name| {
+            rustls::pki_types::ServerName::try_from(name.as_str())
+                .is_ok_and(|name| certificate.verify_is_valid_for_subject_name(&name).is_ok())
+        })
+    });
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let key_matches = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .is_ok_and(|builder| {
+            builder
+                .with_no_client_auth()
+                .with_single_cert(vec![der.clone()], key.clone_key())
+                .is_ok()
+        });
+    Ok((valid_a_day_more && covers_the_names && key_matches).then_some((der, key)))
+}
+
+/// A new key pair, and a certificate for it, signed by itself, for `names`,
+/// valid from yesterday (for a client whose clock is a little behind) for a
+/// year.
+fn self_signed(
+    names: &[String],
+    now: SystemTime,
+) -> Result<(rcgen::Certificate, rcgen::KeyPair), String> {
+    let failed =
+        |error: rcgen::Error| format!("--tls-self-signed: cannot make a certificate: {error}");
+    let mut params = rcgen::CertificateParams::new(names.to_vec()).map_err(failed)?;
     params
         .distinguished_name
         .push(rcgen::DnType::CommonName, "token-server, self-signed");
@@ -222,8 +310,21 @@ fn self_signed(
     params.not_after = date(today + 365)?;
     let key = rcgen::KeyPair::generate().map_err(failed)?;
     let certificate = params.self_signed(&key).map_err(failed)?;
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
     Ok((certificate, key))
+}
+
+/// Writes the key to `path`, readable by its owner only, beside it and
+/// renamed into place, never through a symbolic link.
+fn write_key(path: &Path, key: &rcgen::KeyPair) -> Result<(), String> {
+    let shown = path.display();
+    if fs::symlink_metadata(path).is_ok_and(|metadata| metadata.file_type().is_symlink()) {
+        return Err(format!(
+            "--tls-self-signed: {shown} is a symbolic link; not written through it"
+        ));
+    }
+    let pem = zeroize::Zeroizing::new(key.serialize_pem());
+    write_beside_and_rename(path, pem.as_bytes(), 0o600)
+        .map_err(|error| format!("--tls-self-signed: cannot write {shown}: {error}"))
 }
 
 /// Writes the certificate to `path`, but never over a file that is anything

@@ -89,13 +89,67 @@ fn the_self_signed_certificate_is_for_localhost_127_0_0_1_and_1() {
         .exchange(client::get("/index").as_bytes())
         .unwrap();
     assert_eq!(reply.body, "Hello", "127.0.0.1");
-    // Each start makes a new key pair: the last run's certificate is no good.
+    // The next start uses the pair again: a client that trusted it once
+    // still does.
     let mut connection =
         Connection::open_over(&server.address, Duration::from_secs(5), &old).unwrap();
-    assert!(
-        connection
-            .exchange(client::get("/index").as_bytes())
-            .is_err()
+    let reply = connection
+        .exchange(client::get("/index").as_bytes())
+        .unwrap();
+    assert_eq!(reply.body, "Hello");
+}
+
+#[test]
+fn the_self_signed_pair_is_kept_and_used_again_while_it_will_do() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new();
+    let certificate = dir.join("cert.pem");
+    let key = dir.join("cert.pem.key");
+    let first = Running::start_https(BINARY, &certificate, &[]);
+    first.wait_for_stderr("made a new self-signed certificate");
+    assert_eq!(
+        first.stderr().lines().next(),
+        Some(
+            format!(
+                "token-server: made a new self-signed certificate {} (its key in {}): trust it once, it is used again at every start while it is valid",
+                certificate.display(),
+                key.display()
+            )
+            .as_str()
+        )
+    );
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let pem = std::fs::read(&certificate).unwrap();
+    drop(first);
+
+    let again = Running::start_https(BINARY, &certificate, &[]);
+    assert_eq!(again.get("/index").body, "Hello");
+    assert!(!again.stderr().contains("made a new"), "{}", again.stderr());
+    assert_eq!(std::fs::read(&certificate).unwrap(), pem);
+    drop(again);
+
+    // Another --host: the certificate does not cover it, a new pair.
+    let other_host = Running::start_https(BINARY, &certificate, &["--host", "127.0.0.2"]);
+    other_host.wait_for_stderr("made a new self-signed certificate");
+    assert_ne!(std::fs::read(&certificate).unwrap(), pem);
+    drop(other_host);
+
+    // A key that group or others may read: refused, one line, exit 2.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let output = std::process::Command::new(BINARY)
+        .args(["--port", "0", "--tls-self-signed"])
+        .arg(&certificate)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr).trim_end(),
+        format!(
+            "token-server: --tls-self-signed: {} may be read by group or others (mode 644): chmod 600 {} (or delete it for a new pair)",
+            key.display(),
+            key.display()
+        )
     );
 }
 
