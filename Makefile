@@ -21,9 +21,10 @@ FORK_OWN_TESTS := --test wire --test connections --test limits --test tls --test
 help:
 	@echo "make run     build the server (release) and start it with its defaults (token-server --help)"
 	@echo "             HOST=, PORT= and ARGS=\"--user ann:pw --ttl 60\" pass options on"
-	@echo "make test    every test: unit, handler, property, socket, browser (installs chromium), and the tiny_http fork's"
+	@echo "make test    every test: unit, handler, property, socket, browser and real clients (installs chromium,"
+	@echo "             httpie, nodejs, python3-requests), and the tiny_http fork's"
 	@echo "make lint    rustfmt and clippy, as CI runs them"
-	@echo "make demo    the tutorial's client steps (curl, then examples/client.rs) against a server it starts"
+	@echo "make demo    the tutorial's client steps (curl, examples/client.rs, examples/client.py) against a server it starts"
 	@echo "make soak    32 keep-alive clients of mixed requests for 30 s, every answer checked"
 	@echo "make bench   token-server against nginx and a bare tiny_http server, HTTP and HTTPS, memory, cold start (~15 min)"
 	@echo "make help    this list (also plain \`make\`)"
@@ -44,10 +45,13 @@ tools: build
 # Every test of the workspace: token-server's and those of our tiny_http fork
 # (vendor/tiny_http). --locked: exactly the versions in Cargo.lock, so a new
 # release upstream never changes what is tested. The browser test
-# (tests/browser.rs) needs Debian's chromium and chromium-driver: installed
-# here when missing.
+# (tests/browser.rs) needs Debian's chromium, chromium-driver and certutil
+# (libnss3-tools); the clients' test (tests/clients.rs) HTTPie, Node.js and
+# Python's requests: installed here when missing.
+TEST_PACKAGES := chromium chromium-driver libnss3-tools httpie nodejs python3-requests
+
 test:
-	bash scripts/install-packages.sh chromium chromium-driver
+	bash scripts/install-packages.sh $(TEST_PACKAGES)
 	cargo test --workspace --locked
 
 lint:
@@ -57,6 +61,7 @@ lint:
 	cargo clippy --locked -p tiny_http@0.12.0+token-server $(FORK_OWN_TESTS) -- -D warnings
 
 demo: tools
+	bash scripts/install-packages.sh python3-requests
 	bash scripts/demo.sh $(SERVER)
 
 soak: tools

@@ -116,6 +116,16 @@ walk() {
   else
     verdict no "a token, then data"
   fi
+
+  # The tutorial's client.py itself, with Python's requests.
+  echo
+  echo "== 14. The tutorial's client, in Python (examples/client.py, requests): log in, then /test"
+  echo "\$ python3 examples/client.py $base ${python_options[*]}"
+  if python3 examples/client.py "$base" "${python_options[@]}"; then
+    verdict yes
+  else
+    verdict no "token: ..., then test: data"
+  fi
 }
 
 echo "######## over HTTP"
@@ -124,6 +134,7 @@ base="$server_scheme://$server_address"
 echo "server: $base (pid $server_pid)"
 curl_options=()
 client_options=()
+python_options=()
 walk
 # Stopped first (SIGTERM, gracefully): its log is then complete.
 stop_server
@@ -140,17 +151,18 @@ echo "server: $base (pid $server_pid)"
 sed -n 2p "$server_dir/https.stdout"
 curl_options=(--cacert "$certificate")
 client_options=(--cacert "$certificate")
+python_options=("$certificate")
 walk
 
 echo
-echo "== 14. Plain HTTP to the HTTPS port: a plain-HTTP 400 that says where HTTPS is"
+echo "== 15. Plain HTTP to the HTTPS port: a plain-HTTP 400 that says where HTTPS is"
 echo "\$ curl -s http://$server_address/index"
 plain=$(curl -s -w ' %{http_code}' "http://$server_address/index")
 echo "$plain"
 [ "$plain" = "this port speaks HTTPS: https://$server_address/ 400" ] && verdict yes || verdict no "this port speaks HTTPS: https://$server_address/ 400"
 
 echo
-echo "== 15. Without --cacert, curl cannot verify the certificate, and says so (exit 60)"
+echo "== 16. Without --cacert, curl cannot verify the certificate, and says so (exit 60)"
 echo "\$ curl -s https://$server_address/index"
 status=0
 curl -s "https://$server_address/index" >/dev/null || status=$?

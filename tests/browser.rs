@@ -1,8 +1,12 @@
 //! The page of `/` in a real browser: Debian's Chromium, headless, driven
-//! through chromedriver (WebDriver). It loads the page, logs in with the
-//! form, tests the token, logs out, and reads each answer as a person would
-//! see it. `make test` installs both (scripts/install-packages.sh), and so
-//! does CI: without them this test fails, it does not skip.
+//! through chromedriver (WebDriver). A whole session on the pages: log in
+//! with the form, test the token from the answer page, log out, test again,
+//! a wrong password (no login box of the browser's own), an expired token,
+//! HTTPS with the certificate trusted once across a restart, and another
+//! site's page refused. Each answer is read as a person would see it. `make
+//! test` installs Chromium, its driver and certutil
+//! (scripts/install-packages.sh), and so does CI: without them this test
+//! fails, it does not skip.
 //!
 //! Each run also leaves a screenshot of the page in Cargo's temporary folder
 //! for integration tests (`target/tmp/browser-page.png`): the README's is one.
@@ -24,7 +28,7 @@ const BINARY: &str = env!("CARGO_BIN_EXE_token-server");
 fn the_forms_log_in_test_the_token_and_log_out() {
     let server = Running::start(BINARY, &[]);
     let page = format!("http://{}/", server.address);
-    let browser = Browser::start();
+    let browser = Browser::start(None);
 
     browser.open(&page);
     assert_eq!(browser.ready_state(), "complete");
@@ -34,47 +38,75 @@ fn the_forms_log_in_test_the_token_and_log_out() {
     assert_eq!(browser.css_value(&form, "border-top-style"), "solid");
     std::fs::write(screenshot_path(), browser.screenshot()).expect("screenshot");
 
-    // 1. Log in: the form POSTs username and password; the answer is the
-    // token, as text.
+    // 1. Log in: the form POSTs username and password; the answer is a
+    // page with the token and the next steps, filled in.
     browser.type_into(r#"form[action="/login"] input[name="username"]"#, "magigo");
     browser.type_into(r#"form[action="/login"] input[name="password"]"#, "123456");
     browser.click(r#"form[action="/login"] button"#);
     assert_eq!(browser.url(), format!("{page}login"));
-    let token = browser.page_text();
+    assert_eq!(browser.title(), "Logged in - token-server");
+    let token = browser.text_of("code.token");
     let decoded = STANDARD.decode(&token).expect("a base64 token");
     assert!(
         String::from_utf8_lossy(&decoded).starts_with("magigo:"),
         "{token}"
     );
 
-    // 2. Test it: the form sends it as ?token=, the tutorial's way.
-    browser.open(&page);
-    browser.type_into(r#"form[action="/test"] input[name="token"]"#, &token);
+    // 2. Test it, from the answer page: its form holds the token already.
     browser.click(r#"form[action="/test"] button"#);
     assert!(
         browser.url().starts_with(&format!("{page}test?token=")),
         "{}",
         browser.url()
     );
-    assert_eq!(browser.page_text(), "data");
+    assert_eq!(browser.title(), "data - token-server");
+    assert!(
+        browser
+            .page_text()
+            .contains("data: this is magigo's current token, valid until "),
+        "{}",
+        browser.page_text()
+    );
 
-    // 3. Log out, and the token stops working.
-    browser.open(&page);
-    browser.type_into(r#"form[action="/logout"] input[name="token"]"#, &token);
+    // 3. Log out, from that page, and the token stops working.
     browser.click(r#"form[action="/logout"] button"#);
-    assert_eq!(browser.page_text(), "ok");
-    browser.open(&page);
+    assert_eq!(browser.title(), "ok - token-server");
+    browser.click("a[href='/']");
+    assert_eq!(browser.url(), page);
     browser.type_into(r#"form[action="/test"] input[name="token"]"#, &token);
     browser.click(r#"form[action="/test"] button"#);
-    assert_eq!(browser.page_text(), "error");
+    assert_eq!(browser.title(), "error - token-server");
+    assert!(
+        browser.page_text().contains(
+            "error: the token is unknown, replaced by a newer login, or revoked by a logout."
+        ),
+        "{}",
+        browser.page_text()
+    );
 
-    let log = server.wait_for_stderr("GET /test?token=*** 401 ");
+    // 4. A wrong password: a page that says so, and no login box of the
+    // browser's own (it would leave the page blank, with an alert pending).
+    browser.open(&page);
+    browser.type_into(r#"form[action="/login"] input[name="username"]"#, "magigo");
+    browser.type_into(r#"form[action="/login"] input[name="password"]"#, "654321");
+    browser.click(r#"form[action="/login"] button"#);
+    assert!(!browser.has_alert(), "a dialog is pending");
+    assert!(
+        browser
+            .page_text()
+            .contains("error: wrong user name or password."),
+        "{}",
+        browser.page_text()
+    );
+
+    let log = server.wait_for_stderr("POST /login 401 ");
     for expected in [
         "GET / 200 ",
         "POST /login 200 ",
         "GET /test?token=*** 200 ",
         "POST /logout 200 ",
         "GET /test?token=*** 401 ",
+        "POST /login 401 ",
     ] {
         assert!(log.contains(expected), "no {expected:?} in:\n{log}");
     }
@@ -82,6 +114,79 @@ fn the_forms_log_in_test_the_token_and_log_out() {
         !log.contains(&token),
         "the token leaked into the log:\n{log}"
     );
+    assert!(!log.contains("/favicon.ico 404"), "{log}");
+}
+
+/// With `--ttl 2`, the page after a check of an expired token says when it
+/// expired.
+#[test]
+fn an_expired_token_s_page_says_so() {
+    let server = Running::start(BINARY, &["--ttl", "2"]);
+    let page = format!("http://{}/", server.address);
+    let browser = Browser::start(None);
+    browser.open(&page);
+    browser.type_into(r#"form[action="/login"] input[name="username"]"#, "magigo");
+    browser.type_into(r#"form[action="/login"] input[name="password"]"#, "123456");
+    browser.click(r#"form[action="/login"] button"#);
+    assert_eq!(browser.title(), "Logged in - token-server");
+    thread::sleep(Duration::from_secs(3));
+    browser.click(r#"form[action="/test"] button"#);
+    let text = browser.page_text();
+    assert!(text.contains("error: the token expired at "), "{text}");
+    assert!(text.contains(" UTC: log in again."), "{text}");
+}
+
+/// Over HTTPS, with the self-signed certificate trusted once in an NSS
+/// database made here (`certutil`, as Chromium and Firefox read it), across
+/// a restart of the server: the pair is used again, so the trust holds.
+#[test]
+fn over_https_the_certificate_is_trusted_once_across_a_restart() {
+    let dir = testkit::tls::TempDir::new();
+    let certificate = dir.join("cert.pem");
+    let server = Running::start_https(BINARY, &certificate, &[]);
+    let home = dir.join("home");
+    let nssdb = home.join(".pki/nssdb");
+    std::fs::create_dir_all(&nssdb).unwrap();
+    let database = format!("sql:{}", nssdb.display());
+    let certutil = |args: &[&str]| {
+        let output = Command::new("certutil")
+            .args(args)
+            .output()
+            .unwrap_or_else(|error| {
+                panic!("cannot run certutil ({error}): `make test` installs libnss3-tools")
+            });
+        assert!(output.status.success(), "certutil {args:?}: {output:?}");
+    };
+    certutil(&["-N", "-d", &database, "--empty-password"]);
+    certutil(&[
+        "-A",
+        "-d",
+        &database,
+        "-t",
+        "P,,",
+        "-n",
+        "token-server",
+        "-i",
+        certificate.to_str().unwrap(),
+    ]);
+    let browser = Browser::start(Some(&home));
+    let page = format!("https://{}/", server.address);
+    browser.open(&page);
+    assert_eq!(browser.title(), "token-server");
+    let port = server
+        .address
+        .rsplit_once(':')
+        .map(|(_, port)| port.to_string())
+        .unwrap();
+    drop(server);
+    let again = Running::start_https(BINARY, &certificate, &["--port", &port]);
+    browser.open(&page);
+    assert_eq!(browser.title(), "token-server");
+    browser.type_into(r#"form[action="/login"] input[name="username"]"#, "magigo");
+    browser.type_into(r#"form[action="/login"] input[name="password"]"#, "123456");
+    browser.click(r#"form[action="/login"] button"#);
+    assert_eq!(browser.title(), "Logged in - token-server");
+    drop(again);
 }
 
 /// A page of another site (`localhost` is another site than `127.0.0.1`)
@@ -99,7 +204,7 @@ fn another_site_cannot_use_the_visitor_s_browser() {
         .unwrap_or_default();
     let target = format!("http://127.0.0.1:{port}");
     let other_site = format!("http://localhost:{port}/index");
-    let browser = Browser::start();
+    let browser = Browser::start(None);
 
     browser.open(&other_site);
     let sent = browser.run_async(
@@ -129,14 +234,20 @@ fn another_site_cannot_use_the_visitor_s_browser() {
         &target,
     );
     browser.wait_for_url(&format!("{target}/login"));
-    assert_eq!(browser.page_text(), "cross-site request");
+    assert!(
+        browser
+            .page_text()
+            .contains("error: the request came from another site's page."),
+        "{}",
+        browser.page_text()
+    );
 
     // The visitor's own page: no budget was spent.
     browser.open(&format!("{target}/"));
     browser.type_into(r#"form[action="/login"] input[name="username"]"#, "magigo");
     browser.type_into(r#"form[action="/login"] input[name="password"]"#, "123456");
     browser.click(r#"form[action="/login"] button"#);
-    let token = browser.page_text();
+    let token = browser.text_of("code.token");
     assert!(STANDARD.decode(token.trim()).is_ok(), "{token}");
 
     let log = server.wait_for_stderr("POST /login 200 ");
@@ -167,12 +278,18 @@ static BROWSERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 impl Browser {
-    fn start() -> Browser {
+    /// With `home`, Chromium runs with that `HOME`, whose NSS database
+    /// (`.pki/nssdb`) says which certificates it trusts.
+    fn start(home: Option<&std::path::Path>) -> Browser {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
             .port();
-        let driver = Command::new("chromedriver")
+        let mut command = Command::new("chromedriver");
+        if let Some(home) = home {
+            command.env("HOME", home);
+        }
+        let driver = command
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -374,6 +491,25 @@ impl Browser {
             .as_str()
             .unwrap_or_default()
             .to_string()
+    }
+
+    /// The text of the element `css` selects.
+    fn text_of(&self, css: &str) -> String {
+        let element = self.find(css);
+        self.command("GET", &format!("/element/{element}/text"), None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Whether a dialog (an alert, or a login box) is pending: WebDriver
+    /// answers "no such alert" when there is none.
+    fn has_alert(&self) -> bool {
+        let url = format!("{}/alert/text", self.session);
+        self.agent
+            .get(&url)
+            .call()
+            .is_ok_and(|response| response.status().is_success())
     }
 
     /// What the page shows: for a text/plain answer, its text.
