@@ -10,6 +10,9 @@ pub struct Usage<'a> {
     pub default_user: Option<(&'a str, &'a str)>,
     /// `curl`, or `curl --cacert FILE` for a self-signed certificate.
     pub curl: &'a str,
+    /// The self-signed certificate's file, over HTTPS with
+    /// `--tls-self-signed`: the page says how to trust it.
+    pub certificate: Option<&'a str>,
 }
 
 /// What the HTML page allows, and nothing more: its own inline style, and
@@ -71,6 +74,18 @@ pub fn html(usage: &Usage) -> String {
     // The address may come from the client's Host header (see
     // `routes::usage`), so everything from outside is escaped.
     let curl_lines = escape(&curl_lines(usage));
+    // Trusted once: the server uses the same pair at every start.
+    let trust = match usage.certificate {
+        Some(file) => format!(
+            "<h2>Trusting this certificate</h2>
+<p>It is self-signed, in <code>{file}</code>, and the same at every start: trust it once. Chromium and Firefox on Linux read it from NSS (<code>libnss3-tools</code>):</p>
+<pre>certutil -d sql:$HOME/.pki/nssdb -A -t P,, -n token-server -i {file}</pre>
+<p>Or the whole system: <code>cp {file} /usr/local/share/ca-certificates/token-server.crt &amp;&amp; update-ca-certificates</code>.</p>
+",
+            file = escape(file)
+        ),
+        None => String::new(),
+    };
     let user_hint = match usage.default_user {
         Some((name, password)) => format!(
             "<p class=\"hint\">The tutorial's user: <code>{}</code>, password <code>{}</code>.</p>\n",
@@ -118,6 +133,7 @@ pub fn html(usage: &Usage) -> String {
 </ul>
 <p>Every route takes GET, HEAD and POST. With curl:</p>
 <pre>{curl_lines}</pre>
+{trust}
 </body>
 </html>
 "#

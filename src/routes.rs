@@ -67,6 +67,8 @@ pub struct App {
     /// for a self-signed certificate (a certificate from a real CA needs
     /// nothing).
     pub curl: String,
+    /// `--tls-self-signed FILE`: FILE, for the page's lines on trusting it.
+    pub certificate: Option<String>,
 }
 
 impl App {
@@ -98,6 +100,10 @@ impl App {
             default_user: config.default_users.then_some(cli::DEFAULT_USER),
             scheme,
             ttl_seconds: config.ttl_seconds,
+            certificate: match &config.tls {
+                Some(CertificateSource::SelfSigned(path)) => Some(path.display().to_string()),
+                _ => None,
+            },
             allowed_hosts: config.allowed_hosts.clone(),
             curl,
             checks_in_flight: 0,
@@ -583,6 +589,7 @@ fn usage(request: &Request, app: &App) -> Answer {
         base: &base,
         default_user: app.default_user,
         curl: &app.curl,
+        certificate: app.certificate.as_deref(),
     };
     let answer = if accept::preference(header_values(request, "Accept")) == Preference::Html {
         Answer::html(200, pages::html(&usage))

@@ -261,6 +261,15 @@ mod usage_page {
                 .body
                 .contains("curl --cacert cert.pem -s \"https://127.0.0.1:5000/test?token=$TOKEN\"")
         );
+        // A browser's page says how to trust it, once.
+        let page = call(&mut app, get("/").with_header("Accept", BROWSER_ACCEPT));
+        assert!(
+            page.body.contains(
+                "<pre>certutil -d sql:$HOME/.pki/nssdb -A -t P,, -n token-server -i cert.pem</pre>"
+            ),
+            "{}",
+            page.body
+        );
     }
 
     #[test]
