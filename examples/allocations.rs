@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 
 use token_server::cli::{Config, Verbosity};
-use token_server::log_writer::LogWriter;
+use token_server::log::writer::LogWriter;
 use token_server::passwords::pool::Pool;
 use token_server::routes::App;
 use token_server::server;

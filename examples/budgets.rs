@@ -12,9 +12,9 @@ use std::time::Instant;
 
 use tiny_http::{Method, Request, TestRequest};
 use token_server::cli::Config;
-use token_server::many_addresses::{MAX_KNOWN, MAX_NAMES, ManyAddresses};
+use token_server::guarding::budgets::{MAX_ENTRIES, Source};
+use token_server::guarding::many_addresses::{MAX_KNOWN, MAX_NAMES, ManyAddresses};
 use token_server::routes::{self, App};
-use token_server::throttle::{MAX_ENTRIES, Source};
 
 const NOW: f64 = 1_800_000_000.0;
 

@@ -25,7 +25,7 @@ fn main() -> ExitCode {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |since| since.as_secs() / 86_400);
     let date = |days: u64| {
-        let (year, month, day) = token_server::calendar::civil_date(days);
+        let (year, month, day) = token_server::log::calendar::civil_date(days);
         (year as i32, month as u8, day as u8)
     };
     let pem = testkit::tls::certificate_for(

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::tls::CertificateSource;
+use crate::https::CertificateSource;
 
 pub const USAGE: &str = "\
 usage: token-server [--host HOST] [--port PORT] [--ttl SECONDS]
@@ -96,7 +96,7 @@ pub struct Config {
     pub users: Vec<(String, String)>,
     /// `--users-file`, read at start and on SIGHUP.
     pub users_file: Option<PathBuf>,
-    /// N of the budgets of failed attempts (`throttle`); 0: none.
+    /// N of the budgets of failed attempts (`guarding::budgets`); 0: none.
     pub max_failures: u32,
     /// How many threads check passwords against their hashes.
     pub hash_threads: usize,

@@ -10,11 +10,12 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use token_server::cli::{self, Command, Config};
-use token_server::log_writer::LogWriter;
+use token_server::log::writer::LogWriter;
 use token_server::passwords::pool::Pool;
+use token_server::passwords::users_file;
 use token_server::routes::App;
 use token_server::server::UsersSource;
-use token_server::{passwords, server, tls, users, users_file};
+use token_server::{https, passwords, server, users};
 
 fn main() -> ExitCode {
     let mut args = Vec::new();
@@ -110,7 +111,7 @@ fn run(mut config: Config) -> Result<(), Failure> {
     };
     let https = match &config.tls {
         Some(source) => {
-            Some(tls::load(source, &config.host, SystemTime::now()).map_err(Failure::bad_file)?)
+            Some(https::load(source, &config.host, SystemTime::now()).map_err(Failure::bad_file)?)
         }
         None => None,
     };

@@ -6,18 +6,18 @@ use std::sync::Arc;
 
 use tiny_http::{BodyTooLarge, Method, Request};
 
-use crate::accept::{self, Preference};
 use crate::answer::{Answer, Detail};
 use crate::answer_forms;
+use crate::answer_forms::accept::{self, Preference};
 use crate::auth::{self, CredentialsInput, TokenInput};
 use crate::cli::{self, Config};
-use crate::log_line::quoted;
-use crate::other_sites;
+use crate::guarding::budgets::{Budgets, Spent};
+use crate::guarding::other_sites;
+use crate::https::CertificateSource;
+use crate::log::line::quoted;
 use crate::pages::{self, Usage};
 use crate::passwords::Hash;
 use crate::passwords::pool::Check;
-use crate::throttle::{Budgets, Spent};
-use crate::tls::CertificateSource;
 use crate::token;
 use crate::users::hash_all;
 use crate::users::{TokenProblem, Users};
@@ -385,7 +385,7 @@ fn login(request: &Request, app: &mut App, now: f64) -> Handled {
     Handled::Check(PasswordCheck { check, login })
 }
 
-/// A user name as the log shows it: quoted (see `log_line::quoted`) when the
+/// A user name as the log shows it: quoted (see `log::line::quoted`) when the
 /// user exists, else `an unknown name`, so that a password typed into the
 /// name field never reaches the log.
 fn shown_name(app: &App, name: &str) -> String {
@@ -396,7 +396,7 @@ fn shown_name(app: &App, name: &str) -> String {
     }
 }
 
-/// Past a budget (see `throttle`): 429 with `Retry-After` (RFC 6585 4).
+/// Past a budget (see `guarding::budgets`): 429 with `Retry-After` (RFC 6585 4).
 fn too_many_attempts(spent: Spent) -> Answer {
     Answer::new(429, "too many attempts")
         .with_header("Retry-After", spent.retry_after.to_string())

@@ -18,12 +18,12 @@ use tiny_http::{NoRequest, OnRefusal, Options, Refusal, Request, Server, ServerE
 
 use crate::answer::Answer;
 use crate::cli::{Config, Verbosity};
-use crate::log_line::Entry;
-use crate::log_writer::{LogWriter, Record};
+use crate::log::line::Entry;
+use crate::log::writer::{LogWriter, Record};
 use crate::passwords::Hash;
 use crate::passwords::pool::{Pool, Verdict};
+use crate::passwords::users_file;
 use crate::routes::{self, App, BODY_LIMIT, Handled, PasswordCheck, PendingLogin};
-use crate::users_file;
 
 /// Raises the soft limit on open files to the hard limit, as Go's runtime and
 /// most servers do: the usual soft limit of 1024 runs out at about a thousand

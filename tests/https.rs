@@ -47,7 +47,7 @@ fn the_banner_says_https_and_names_the_certificate_with_its_fingerprint() {
     let server = Running::start_https(BINARY, &certificate, &[]);
     let pem = std::fs::read(&certificate).unwrap();
     let der = CertificateDer::from_pem_slice(&pem).unwrap();
-    let fingerprint = token_server::tls::sha256_fingerprint(&der);
+    let fingerprint = token_server::https::sha256_fingerprint(&der);
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while server.stdout.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));

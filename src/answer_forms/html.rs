@@ -6,7 +6,7 @@
 
 use super::refusal_of;
 use crate::answer::{Answer, Detail};
-use crate::calendar;
+use crate::log::calendar;
 use crate::pages::{STYLE, escape};
 
 /// The page for `answer`, from `path`; `token` is the one a `/test` or

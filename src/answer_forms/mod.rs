@@ -5,16 +5,18 @@
 //! every client; only the body and its `Content-Type` change, and `Vary:
 //! Accept` says so to caches.
 //!
+//! - `accept`: which form a client prefers, from its `Accept`;
 //! - `json`: `access_token`, `active`, `error` and their members (RFC 6749
 //!   5.1 and 5.2, RFC 6750 3.1, RFC 7662);
 //! - `html`: a small page under the usage page's CSP, no script, with what
 //!   happened in words and a way back to `/`.
 
+pub mod accept;
 pub mod html;
 pub mod json;
 
-use crate::accept::Preference;
 use crate::answer::{Answer, Detail};
+use crate::answer_forms::accept::Preference;
 
 /// What a refused request gets, in OAuth's words: its `error` code and a
 /// description; for a 429 or a 503, when to try again.

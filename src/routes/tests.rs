@@ -543,7 +543,7 @@ mod slash_test {
             let url = format!("/test?{name}={token}");
             assert_data(&call(&mut app, get(&url)));
             // The log shows it as stars.
-            let logged = crate::log_line::masked_url(&url);
+            let logged = crate::log::line::masked_url(&url);
             assert!(!logged.contains(&token), "{logged}");
         }
     }

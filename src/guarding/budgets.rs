@@ -37,7 +37,7 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::net::IpAddr;
 
-use crate::many_addresses::ManyAddresses;
+use crate::guarding::many_addresses::ManyAddresses;
 
 /// The most entries the table holds.
 pub const MAX_ENTRIES: usize = 100_000;

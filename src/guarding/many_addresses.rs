@@ -1,4 +1,4 @@
-//! Guessing from many addresses. The budgets per address (`throttle`) stop
+//! Guessing from many addresses. The budgets per address (`budgets`) stop
 //! one machine, not many: an attacker with a botnet, or with an IPv6 /48
 //! (65,536 /64s), gets N guesses per user name from each address. So each
 //! user name also has one budget for all the addresses it does not know, as
@@ -23,7 +23,7 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
-use crate::throttle::Source;
+use crate::guarding::budgets::Source;
 
 /// The most (user name, address) pairs known at once.
 pub const MAX_KNOWN: usize = 100_000;
@@ -34,7 +34,7 @@ pub const KNOWN_FOR_SECONDS: f64 = 30.0 * 86_400.0;
 /// The budget of unknown addresses refills whole in this long.
 const REFILL_SECONDS: f64 = 3600.0;
 
-/// A user name, as `throttle` keeps it: a keyed hash.
+/// A user name, as `budgets` keeps it: a keyed hash.
 pub type NameHash = u64;
 
 pub struct ManyAddresses {

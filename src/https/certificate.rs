@@ -14,7 +14,7 @@ use rustls::ServerConfig;
 use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use crate::calendar;
+use crate::log::calendar;
 
 /// Where the certificate comes from (`--tls-...`).
 #[derive(Debug, Clone, PartialEq, Eq)]

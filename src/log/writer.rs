@@ -12,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::log_line::{self, Entry};
+use crate::log::line::{self, Entry};
 
 /// One thing for the log.
 #[derive(Debug, Clone, PartialEq)]
@@ -173,7 +173,7 @@ fn write_lines(shared: &Shared, mut output: impl Write) {
         text.clear();
         for record in records.drain(..) {
             match record {
-                Record::Answer(entry) => log_line::push_line(&mut text, &entry),
+                Record::Answer(entry) => line::push_line(&mut text, &entry),
                 Record::Text(line) => text.push_str(&line),
             }
         }

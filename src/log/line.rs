@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::{auth, calendar};
+use crate::auth;
+use crate::log::calendar;
 
 /// What one log line says about one answer: its facts, as the loop had them,
 /// not yet formatted.
