@@ -45,8 +45,8 @@ tools: build
 # Every test of the workspace: token-server's and those of our tiny_http fork
 # (vendor/tiny_http). --locked: exactly the versions in Cargo.lock, so a new
 # release upstream never changes what is tested. The browser test
-# (tests/browser.rs) needs Debian's chromium, chromium-driver and certutil
-# (libnss3-tools); the clients' test (tests/clients.rs) HTTPie, Node.js and
+# (tests/integration/browser.rs) needs Debian's chromium, chromium-driver and certutil
+# (libnss3-tools); the clients' test (tests/integration/clients.rs) HTTPie, Node.js and
 # Python's requests: installed here when missing.
 TEST_PACKAGES := chromium chromium-driver libnss3-tools httpie nodejs python3-requests
 

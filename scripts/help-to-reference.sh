@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # help-to-reference.sh BINARY: puts BINARY --help into REFERENCE.md's
-# "Command line" block (tests/cli.rs checks that they are the same).
+# "Command line" block (tests/integration/cli.rs checks that they are the same).
 set -euo pipefail
 help=$("$1" --help)
 HELP="$help" python3 - <<'PY'
