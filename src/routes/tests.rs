@@ -35,12 +35,18 @@ fn app() -> App {
     App::new(&Config::default(), "127.0.0.1:5000".parse().unwrap())
 }
 
+/// A request to this server: its body read up to token-server's own
+/// `BODY_LIMIT`, as `server::listen` sets it.
+fn request() -> TestRequest {
+    TestRequest::new().with_body_limit(BODY_LIMIT)
+}
+
 fn get(path: &str) -> TestRequest {
-    TestRequest::new().with_method(Method::Get).with_path(path)
+    request().with_method(Method::Get).with_path(path)
 }
 
 fn post_form(path: &str, body: impl Into<Vec<u8>>) -> TestRequest {
-    TestRequest::new()
+    request()
         .with_method(Method::Post)
         .with_path(path)
         .with_header("Content-Type", FORM)
@@ -341,7 +347,7 @@ mod login {
 
     #[test]
     fn a_body_of_another_type_is_logged_as_not_read() {
-        let untyped = TestRequest::new()
+        let untyped = request()
             .with_method(Method::Post)
             .with_path("/login")
             .with_body("magigo:123456");
@@ -352,7 +358,7 @@ mod login {
             )
         );
         // What the client wrote goes into the log only as a plain type/subtype.
-        let odd = TestRequest::new()
+        let odd = request()
             .with_method(Method::Post)
             .with_path("/login")
             .with_header("Content-Type", "text/x y (z)")
@@ -406,7 +412,7 @@ mod login {
     #[test]
     fn basic_credentials_on_a_post() {
         let mut app = app();
-        let request = TestRequest::new()
+        let request = request()
             .with_method(Method::Post)
             .with_path("/login")
             .with_header("Authorization", &basic("magigo:123456"));
@@ -451,7 +457,7 @@ mod login {
     #[test]
     fn a_form_of_another_type_or_not_posted_is_not_read() {
         let mut app = app();
-        let request = TestRequest::new()
+        let request = request()
             .with_method(Method::Post)
             .with_path("/login")
             .with_header("Content-Type", "text/plain")
@@ -1142,7 +1148,7 @@ mod other_sites {
     #[test]
     fn connect_is_405() {
         let mut app = app();
-        let request = TestRequest::new()
+        let request = request()
             .with_method(Method::Connect)
             .with_path("127.0.0.1:5000");
         let reply = call(&mut app, request);
@@ -1459,7 +1465,7 @@ mod every_client {
     }
 
     fn json_login(body: &str) -> TestRequest {
-        TestRequest::new()
+        request()
             .with_method(Method::Post)
             .with_path("/login")
             .with_header("Content-Type", "application/json")

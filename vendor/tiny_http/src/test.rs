@@ -27,11 +27,13 @@ use crate::server::Options;
 /// ```
 ///
 /// The body goes through the same reading as a real connection's, with the
-/// default [`Options::body_limit`]: a chunked body (with a
-/// `Transfer-Encoding: chunked` field) is decoded, and a body over the limit
-/// is left unread, as it would be.
+/// default [`Options::body_limit`] or the one `with_body_limit` gives (the
+/// program's own): a chunked body (with a `Transfer-Encoding: chunked`
+/// field) is decoded, and a body over the limit is left unread, as it would
+/// be.
 pub struct TestRequest {
     body: Vec<u8>,
+    body_limit: usize,
     remote_addr: SocketAddr,
     method: Method,
     path: String,
@@ -55,11 +57,12 @@ impl From<TestRequest> for Request {
             Err((400, "no framing"))
         };
         let framing = declared.unwrap_or(Framing::Length(test.body.len() as u64));
-        let limit = Options::default().body_limit;
-        let body = body::read(&mut Memory::new(&test.body), framing, limit).unwrap_or(body::Body {
-            bytes: Vec::new(),
-            complete: false,
-        });
+        let body = body::read(&mut Memory::new(&test.body), framing, test.body_limit).unwrap_or(
+            body::Body {
+                bytes: Vec::new(),
+                complete: false,
+            },
+        );
         let parts = Parts {
             method: test.method,
             headers,
@@ -75,6 +78,7 @@ impl Default for TestRequest {
     fn default() -> Self {
         TestRequest {
             body: Vec::new(),
+            body_limit: Options::default().body_limit,
             remote_addr: SocketAddr::from(([127, 0, 0, 1], 23456)),
             method: Method::Get,
             path: "/".to_string(),
@@ -91,6 +95,12 @@ impl TestRequest {
     /// Any bytes: a form, a chunked body (with its `Transfer-Encoding`), junk.
     pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = body.into();
+        self
+    }
+
+    /// The most of a body read, as `Options::body_limit` says for a server.
+    pub fn with_body_limit(mut self, limit: usize) -> Self {
+        self.body_limit = limit;
         self
     }
 
