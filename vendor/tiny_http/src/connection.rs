@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use rustls::ServerConnection;
 
 use crate::body::Source;
+use crate::head::{self, Head, Parsed};
 use crate::refusal::ReadError;
 
 /// How much is read from the socket at a time.
@@ -103,6 +104,33 @@ impl<'a> Connection<'a> {
             (_, running) => {
                 let idle = Instant::now() + self.idle_timeout;
                 self.read_until(running.map_or(idle, |running| running.min(idle)))
+            }
+        }
+    }
+
+    /// Reads until the buffer holds a whole head, and parses it.
+    pub(crate) fn read_head(&mut self) -> Result<Head, ReadError> {
+        loop {
+            match head::parse(self.buffered())? {
+                Parsed::Complete(head, length) => {
+                    self.consume(length);
+                    return Ok(head);
+                }
+                // More bytes, until they can change that answer.
+                Parsed::Partial => {
+                    let parsed = self.buffered().len();
+                    loop {
+                        match self.fill() {
+                            Ok(0) => return Err(ReadError::Closed),
+                            Ok(_) if head::worth_parsing_again(self.buffered(), parsed) => break,
+                            Ok(_) => {}
+                            Err(ReadError::TimedOut) => {
+                                return Err(head::timed_out(self.buffered()).into());
+                            }
+                            Err(error) => return Err(error),
+                        }
+                    }
+                }
             }
         }
     }

@@ -119,7 +119,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Parsed, Refusal> {
     };
     let head = parsed
         .into_head(version)
-        .map_err(|(status, reason)| line.refusal(status, reason))?;
+        .map_err(|refusal| line.name(refusal))?;
     Ok(Parsed::Complete(head, start + head_end))
 }
 
@@ -157,28 +157,25 @@ pub(crate) fn worth_parsing_again(bytes: &[u8], parsed: usize) -> bool {
 
 /// How the body is delimited: by `Transfer-Encoding: chunked`, by one valid
 /// `Content-Length`, or not at all (RFC 9112 6.3). Also used by `TestRequest`.
-pub(crate) fn body_framing(
-    headers: &Headers,
-    version: Version,
-) -> Result<Framing, (u16, &'static str)> {
+pub(crate) fn body_framing(headers: &Headers, version: Version) -> Result<Framing, Refusal> {
     let mut lengths = headers.all("Content-Length");
     let length = lengths.next();
     if lengths.next().is_some() {
-        return Err((400, "more than one Content-Length"));
+        return Err(Refusal::new(400, "more than one Content-Length"));
     }
     let mut encodings = headers.all("Transfer-Encoding").peekable();
     if encodings.peek().is_none() {
         return match length.map(parse_content_length) {
             None | Some(Some(0)) => Ok(Framing::Empty),
             Some(Some(length)) => Ok(Framing::Length(length)),
-            Some(None) => Err((400, "bad Content-Length")),
+            Some(None) => Err(Refusal::new(400, "bad Content-Length")),
         };
     }
     if length.is_some() {
-        return Err((400, "Content-Length with Transfer-Encoding"));
+        return Err(Refusal::new(400, "Content-Length with Transfer-Encoding"));
     }
     if version == Version::Http10 {
-        return Err((400, "Transfer-Encoding in HTTP/1.0"));
+        return Err(Refusal::new(400, "Transfer-Encoding in HTTP/1.0"));
     }
     let codings: Vec<&str> = encodings
         .flat_map(|value| value.split(','))
@@ -201,13 +198,18 @@ struct RequestLine<'b> {
 
 impl RequestLine<'_> {
     fn refusal(&self, status: u16, reason: &'static str) -> Refusal {
+        self.name(Refusal::new(status, reason))
+    }
+
+    /// `refusal`, naming this line's method and target.
+    fn name(&self, refusal: Refusal) -> Refusal {
         // Shown only when they are what they should be: a method is a token,
         // a target has no control bytes.
         fn shown(part: Option<&[u8]>, allowed: fn(u8) -> bool) -> Option<&str> {
             part.filter(|part| !part.is_empty() && part.iter().all(|&byte| allowed(byte)))
                 .and_then(|part| std::str::from_utf8(part).ok())
         }
-        Refusal::new(status, reason).of(
+        refusal.of(
             shown(self.method, is_tchar),
             shown(self.target, |byte| byte > 0x20 && byte != 0x7f),
         )
@@ -299,9 +301,10 @@ struct Fields<'b, 'h> {
 
 impl Fields<'_, '_> {
     /// The head these fields make, or the status and reason it is refused with.
-    fn into_head(self, version: Version) -> Result<Head, (u16, &'static str)> {
-        let method = Method::from_token(self.method).ok_or((501, "unknown method"))?;
-        let target = request_target(method, self.target).map_err(|reason| (400, reason))?;
+    fn into_head(self, version: Version) -> Result<Head, Refusal> {
+        let method = Method::from_token(self.method).ok_or(Refusal::new(501, "unknown method"))?;
+        let target =
+            request_target(method, self.target).map_err(|reason| Refusal::new(400, reason))?;
         let bytes = self
             .fields
             .iter()
@@ -354,15 +357,12 @@ fn httparse_head<'b, 'h>(
 /// 6, 9.3; RFC 9110 7.2, 10.1.1), for the request's HTTP version: how its body
 /// is delimited, whether the client waits for "100 Continue", and whether it
 /// may send another request on the connection.
-fn read_fields(
-    headers: &Headers,
-    version: Version,
-) -> Result<(Framing, bool, bool), (u16, &'static str)> {
+fn read_fields(headers: &Headers, version: Version) -> Result<(Framing, bool, bool), Refusal> {
     let mut hosts = headers.all("Host");
     match (hosts.next(), hosts.next()) {
-        (None, _) if version == Version::Http11 => return Err((400, "no Host header")),
-        (Some(_), Some(_)) => return Err((400, "more than one Host header")),
-        (Some(host), None) if !is_host(host) => return Err((400, "bad Host header")),
+        (None, _) if version == Version::Http11 => return Err(Refusal::new(400, "no Host header")),
+        (Some(_), Some(_)) => return Err(Refusal::new(400, "more than one Host header")),
+        (Some(host), None) if !is_host(host) => return Err(Refusal::new(400, "bad Host header")),
         _ => {}
     }
     let framing = body_framing(headers, version)?;
@@ -372,7 +372,7 @@ fn read_fields(
         if expect.eq_ignore_ascii_case("100-continue") {
             expects_continue = true;
         } else {
-            return Err((417, "unsupported Expect"));
+            return Err(Refusal::new(417, "unsupported Expect"));
         }
     }
 
@@ -489,19 +489,19 @@ fn has_valid_percent_encodings(text: &str) -> bool {
 /// `Transfer-Encoding`'s codings: the last must be `chunked`, and only once
 /// (else the body's end cannot be known: 400); no other coding is supported
 /// (501).
-fn chunked_framing(codings: &[&str]) -> Result<Framing, (u16, &'static str)> {
+fn chunked_framing(codings: &[&str]) -> Result<Framing, Refusal> {
     let is_chunked = |coding: &&str| coding.eq_ignore_ascii_case("chunked");
     match codings.split_last() {
         Some((last, before)) if is_chunked(last) => {
             if before.iter().any(is_chunked) {
-                Err((400, "chunked more than once"))
+                Err(Refusal::new(400, "chunked more than once"))
             } else if !before.is_empty() {
-                Err((501, "unsupported transfer coding"))
+                Err(Refusal::new(501, "unsupported transfer coding"))
             } else {
                 Ok(Framing::Chunked)
             }
         }
-        _ => Err((400, "Transfer-Encoding not ending in chunked")),
+        _ => Err(Refusal::new(400, "Transfer-Encoding not ending in chunked")),
     }
 }
 

@@ -1,82 +1,17 @@
 //! The server: the accept thread, one thread per connection, and the queue
 //! of whole requests that [`Server::recv`] hands out.
 
-use std::collections::HashMap;
 use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::client;
+use crate::connection_thread;
 use crate::queue::{Popped, Queue};
-use crate::refusal::Refusal;
 use crate::request::Request;
-
-/// How a server treats its connections, and where it reports what it does
-/// by itself.
-pub struct Options {
-    /// How long a connection may stay silent between requests before it is
-    /// closed, and how long a client may take to take an answer before it is
-    /// cut off.
-    pub idle_timeout: Duration,
-    /// How long a request may take to arrive whole, head and body, from its
-    /// first byte; a late one gets 408 and its connection is closed.
-    pub request_timeout: Duration,
-    /// The largest body read. A larger one is not read (a chunked one only to
-    /// `body_limit + 1` bytes), and its connection is closed after the answer.
-    pub body_limit: usize,
-    /// HTTPS: with a config, every connection speaks TLS (see `DESIGN.md`);
-    /// without, plain HTTP.
-    pub tls: Option<Arc<rustls::ServerConfig>>,
-    /// Called, on the connection's thread, after each answer the server gave
-    /// by itself (see [`Refusal`]), with the client's address and the time
-    /// from the request's first byte: for a log.
-    pub on_refusal: Option<OnRefusal>,
-    /// Called when the server could not accept a connection, or start its
-    /// thread (see [`ServerError`]): at most once a second for each, for a log.
-    pub on_error: Option<OnError>,
-}
-
-/// What [`Options::on_refusal`] holds: called with the client's address, the
-/// time from the request's first byte, and the refusal.
-pub type OnRefusal = Box<dyn Fn(SocketAddr, Duration, Refusal) + Send + Sync>;
-
-/// What [`Options::on_error`] holds.
-pub type OnError = Box<dyn Fn(&ServerError) + Send + Sync>;
-
-impl Default for Options {
-    /// 5 s idle, 10 s for a request, 8 KiB of body (Apache's
-    /// `KeepAliveTimeout`, nginx's `client_header_timeout` order, nginx's
-    /// `client_body_buffer_size`), plain HTTP, and nobody told of refusals or
-    /// errors.
-    fn default() -> Options {
-        Options {
-            idle_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(10),
-            body_limit: 8 * 1024,
-            tls: None,
-            on_refusal: None,
-            on_error: None,
-        }
-    }
-}
-
-/// A problem of the server's own, not of any one client: it could not
-/// accept a connection (out of file descriptors, say) or start a thread for
-/// one. The server goes on: it tries again, and a connection without a
-/// thread is closed.
-#[derive(Debug)]
-pub struct ServerError {
-    /// What failed: "cannot accept a connection", "cannot start a thread for
-    /// a connection".
-    pub what: &'static str,
-    pub error: io::Error,
-    /// How many more times it failed since the last report, unreported (a
-    /// report is made at most once a second).
-    pub unreported: u64,
-}
+use crate::shared::{Connections, Message, Options, ServerError, Shared};
 
 /// Why [`Server::recv`] returned without a request.
 #[derive(Debug)]
@@ -98,31 +33,6 @@ pub enum NoRequest {
 pub struct Server {
     shared: Arc<Shared>,
     local_addr: SocketAddr,
-}
-
-/// What the accept thread, the connections' threads and the `Server` share.
-pub(crate) struct Shared {
-    pub(crate) queue: Queue<Message>,
-    pub(crate) options: Options,
-    /// Where the server listens (for the answer to plain HTTP on an HTTPS
-    /// port).
-    pub(crate) local_addr: SocketAddr,
-    /// Set once by `stop`: no more connections, no more requests.
-    stopping: AtomicBool,
-    /// Every open connection, so that `stop` can close the idle ones.
-    connections: Mutex<Connections>,
-    connections_closed: Condvar,
-}
-
-pub(crate) enum Message {
-    Request(Request),
-    ListenerFailed(io::Error),
-}
-
-#[derive(Default)]
-struct Connections {
-    open: HashMap<u64, Arc<TcpStream>>,
-    next_id: u64,
 }
 
 impl Server {
@@ -223,39 +133,6 @@ impl Drop for Server {
     }
 }
 
-impl Shared {
-    fn connections(&self) -> MutexGuard<'_, Connections> {
-        // The lock is never held across anything that could panic; if it were
-        // poisoned, the map is still whole.
-        self.connections
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    pub(crate) fn is_stopping(&self) -> bool {
-        self.stopping.load(Ordering::SeqCst)
-    }
-
-    /// A new connection, known to `stop`; its id.
-    fn open_connection(&self, socket: Arc<TcpStream>) -> u64 {
-        let mut connections = self.connections();
-        let id = connections.next_id;
-        connections.next_id += 1;
-        connections.open.insert(id, socket);
-        id
-    }
-
-    /// The connection `id` has closed: its socket is released with the last
-    /// reference, and `wait_for_connections` may return.
-    fn forget_connection(&self, id: u64) {
-        let mut connections = self.connections();
-        connections.open.remove(&id);
-        if connections.open.is_empty() {
-            self.connections_closed.notify_all();
-        }
-    }
-}
-
 /// The accept thread: a thread for each connection, until the server stops.
 ///
 /// token-server fork: an accept error used to stop it for good. Errors that
@@ -276,7 +153,7 @@ fn accept_connections(listener: &TcpListener, shared: &Arc<Shared>) {
         let (socket, client) = match accepted {
             Ok(accepted) => accepted,
             Err(error) if is_client_gone(&error) => continue,
-            Err(error) if passes(&error) => {
+            Err(error) if is_passing(&error) => {
                 accept_errors.report(error, shared);
                 thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(100));
@@ -297,7 +174,7 @@ fn accept_connections(listener: &TcpListener, shared: &Arc<Shared>) {
             .name("connection".to_string())
             .stack_size(CONNECTION_STACK)
             .spawn(move || {
-                client::serve(&socket, client, &serving);
+                connection_thread::serve(&socket, client, &serving);
                 serving.forget_connection(id);
             });
         if let Err(error) = spawned {
@@ -369,7 +246,7 @@ fn is_client_gone(error: &io::Error) -> bool {
 /// The accept errors that pass by themselves, as Go's net/http treats them:
 /// out of file descriptors (EMFILE, ENFILE: 24 and 23 on Linux and the BSDs)
 /// or memory, an interrupted call.
-fn passes(error: &io::Error) -> bool {
+fn is_passing(error: &io::Error) -> bool {
     matches!(error.raw_os_error(), Some(23 | 24))
         || matches!(
             error.kind(),

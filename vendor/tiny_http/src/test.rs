@@ -5,7 +5,7 @@ use crate::head::{self, Framing};
 use crate::headers::Headers;
 use crate::method::{Method, Version};
 use crate::request::{Parts, Request};
-use crate::server::Options;
+use crate::shared::Options;
 
 /// A [`Request`] built in memory, for tests of code that answers requests:
 /// nothing goes to or comes from a socket.
@@ -51,11 +51,9 @@ impl From<TestRequest> for Request {
         // test).
         let framed = headers.first("Content-Length").is_some()
             || headers.first("Transfer-Encoding").is_some();
-        let declared = if framed {
-            head::body_framing(&headers, Version::Http11)
-        } else {
-            Err((400, "no framing"))
-        };
+        let declared = framed
+            .then(|| head::body_framing(&headers, Version::Http11).ok())
+            .flatten();
         let framing = declared.unwrap_or(Framing::Length(test.body.len() as u64));
         let body = body::read(&mut Memory::new(&test.body), framing, test.body_limit).unwrap_or(
             body::Body {

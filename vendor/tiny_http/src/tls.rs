@@ -13,12 +13,11 @@ use std::time::Instant;
 
 use rustls::{ServerConfig, ServerConnection};
 
-use crate::client;
 use crate::connection::Connection;
 use crate::method::Version;
 use crate::refusal::{ReadError, Refusal};
 use crate::response::Response;
-use crate::server::Shared;
+use crate::shared::Shared;
 
 /// Why a connection that should speak TLS does not.
 pub(crate) enum NoTls {
@@ -127,7 +126,7 @@ fn shake_hands(
 /// answers "The plain HTTP request was sent to HTTPS port".
 fn answer_plain_http(connection: &mut Connection<'_>, deadline: Instant, shared: &Shared) -> NoTls {
     connection.deadline = Some(deadline);
-    let head = client::read_head(connection);
+    let head = connection.read_head();
     if matches!(head, Err(ReadError::Closed)) {
         return NoTls::Closed;
     }

@@ -10,14 +10,14 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Instant;
 
-use crate::body::{self, Source};
+use crate::body;
 use crate::connection::Connection;
-use crate::head::{self, Framing, Head, Parsed};
+use crate::head::Framing;
 use crate::method::{Method, Version};
 use crate::refusal::{ReadError, Refusal};
 use crate::request::{Parts, Request};
 use crate::response::Response;
-use crate::server::{Message, Shared};
+use crate::shared::{Message, Shared};
 use crate::tls::{self, NoTls};
 
 /// Serves one connection until it closes: TLS first if the server speaks
@@ -93,7 +93,7 @@ fn read_request(
     client: SocketAddr,
     shared: &Shared,
 ) -> Result<(Parts, Delivery), ReadError> {
-    let head = read_head(connection)?;
+    let head = connection.read_head()?;
     let of_this = |refusal: Refusal| {
         ReadError::Refused(refusal.of(Some(head.method.as_str()), Some(head.headers.target())))
     };
@@ -132,33 +132,6 @@ fn read_request(
         body_read: body.complete,
     };
     Ok((parts, delivery))
-}
-
-/// Reads until the buffer holds a whole head, and parses it.
-pub(crate) fn read_head(connection: &mut Connection<'_>) -> Result<Head, ReadError> {
-    loop {
-        match head::parse(connection.buffered())? {
-            Parsed::Complete(head, length) => {
-                connection.consume(length);
-                return Ok(head);
-            }
-            // More bytes, until they can change that answer.
-            Parsed::Partial => {
-                let parsed = connection.buffered().len();
-                loop {
-                    match connection.fill() {
-                        Ok(0) => return Err(ReadError::Closed),
-                        Ok(_) if head::worth_parsing_again(connection.buffered(), parsed) => break,
-                        Ok(_) => {}
-                        Err(ReadError::TimedOut) => {
-                            return Err(head::timed_out(connection.buffered()).into());
-                        }
-                        Err(error) => return Err(error),
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// Waits for the answer to the request just handed over, and writes it.
