@@ -121,12 +121,17 @@ walk() {
   echo
   echo "== 14. The tutorial's client, in Python (examples/client.py, requests): log in, then /test"
   echo "\$ python3 examples/client.py $base ${python_options[*]}"
-  if python3 examples/client.py "$base" "${python_options[@]}"; then
+  if "$python" examples/client.py "$base" "${python_options[@]}"; then
     verdict yes
   else
     verdict no "token: ..., then test: data"
   fi
 }
+
+# Debian's Python, which python3-requests is installed for (a python3 earlier
+# on the PATH, pyenv's say, may not have it).
+python=python3
+[ -x /usr/bin/python3 ] && python=/usr/bin/python3
 
 echo "######## over HTTP"
 start_server http "$server_binary" --port 0

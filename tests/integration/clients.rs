@@ -26,6 +26,16 @@ fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
         })
 }
 
+/// Debian's Python, which `python3-requests` is installed for (a `python3`
+/// earlier on the PATH, pyenv's say, may not have it).
+fn python() -> &'static str {
+    if std::path::Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    }
+}
+
 fn example(name: &str) -> String {
     format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"))
 }
@@ -114,7 +124,7 @@ fn node_fetch_logs_in_tests_and_logs_out_over_https_with_node_extra_ca_certs() {
 fn the_tutorials_client_with_python_requests_over_http_and_https() {
     let server = Running::start(BINARY, &[]);
     let output = run(
-        "python3",
+        python(),
         &[&example("client.py"), &format!("http://{}", server.address)],
         &[],
     );
@@ -124,7 +134,7 @@ fn the_tutorials_client_with_python_requests_over_http_and_https() {
     let certificate = dir.join("cert.pem");
     let server = Running::start_https(BINARY, &certificate, &[]);
     let output = run(
-        "python3",
+        python(),
         &[
             &example("client.py"),
             &format!("https://{}", server.address),
