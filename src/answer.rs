@@ -54,9 +54,10 @@ impl Answer {
     }
 
     fn of_type(content_type: &'static str, status: u16, body: Cow<'static, str>) -> Answer {
-        // Room for what any answer here has: its Content-Type, and a few more
+        // Room for what any answer here has: its Content-Type, and the few
+        // more a token route adds (no-store, Vary, the page headers...)
         // (one list, which becomes the Response's own).
-        let mut headers = Vec::with_capacity(4);
+        let mut headers = Vec::with_capacity(8);
         headers.push(("Content-Type", Cow::Borrowed(content_type)));
         Answer {
             status,

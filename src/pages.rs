@@ -19,8 +19,8 @@ pub struct Usage<'a> {
 /// forms sent to this server. No script, and nothing loaded from elsewhere.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/// The style of every page: the usage page and the token routes' answers.
-pub const STYLE: &str = "body { font-family: system-ui, sans-serif; max-width: 42rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; color: #222; }
+/// The style of every page (`document`).
+const STYLE: &str = "body { font-family: system-ui, sans-serif; max-width: 42rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; color: #222; }
 h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
 form { border: 1px solid #bbb; border-radius: 6px; padding: 0.2rem 1rem 1rem; margin: 1rem 0; }
 h2 { font-size: 1.1rem; }
@@ -94,19 +94,8 @@ pub fn html(usage: &Usage) -> String {
         ),
         _ => String::new(),
     };
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>token-server</title>
-<style>
-{STYLE}
-</style>
-</head>
-<body>
-<h1>token-server</h1>
+    let body = format!(
+        r#"<h1>token-server</h1>
 <p>Hands out login tokens and checks them: the Flask tutorial's token login. A browser gets each answer as a page with the next step; a script gets plain text.</p>
 <form method="post" action="/login">
 <h2>1. Log in</h2>
@@ -134,7 +123,26 @@ pub fn html(usage: &Usage) -> String {
 <p>Every route takes GET, HEAD and POST. With curl:</p>
 <pre>{curl_lines}</pre>
 {trust}
-</body>
+"#
+    );
+    document("token-server", &body)
+}
+
+/// A whole page: `body` under `title`, with the pages' style, no script.
+pub fn document(title: &str, body: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+{STYLE}
+</style>
+</head>
+<body>
+{body}</body>
 </html>
 "#
     )

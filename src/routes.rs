@@ -197,8 +197,12 @@ fn token_route(path: &str, request: &Request, app: &mut App, now: f64) -> Handle
     };
     match handled {
         Handled::Answer(answer) => {
-            let token = token_of(request).ok();
             let preference = accept::preference(header_values(request, "Accept"));
+            // The page after a check offers to log its token out.
+            let token = match preference {
+                Preference::Html => token_of(request).ok(),
+                _ => None,
+            };
             let answer = answer_forms::render(answer, path, preference, token.as_deref());
             Handled::Answer(with_token_route_headers(answer))
         }
@@ -417,13 +421,10 @@ fn test(request: &Request, app: &mut App, now: f64) -> Answer {
     // 3. The user's current token (the tutorial's -1), 4. not expired (its 0).
     let answer = match token_of(request) {
         Err(refused) => refused,
-        Ok(token) => match app.users.check(&token, now) {
-            Ok(user) => {
-                let expires_at = token::decode(&token).map_or(0.0, |claims| claims.expires_at);
-                Answer::new(200, "data")
-                    .for_user(user)
-                    .with_detail(Detail::Valid { expires_at })
-            }
+        Ok(token) => match app.users.check_until(&token, now) {
+            Ok((user, expires_at)) => Answer::new(200, "data")
+                .for_user(user)
+                .with_detail(Detail::Valid { expires_at }),
             Err(problem) => token_refused(problem, &token),
         },
     };

@@ -142,11 +142,17 @@ impl Users {
     /// expired. The order is the tutorial's: first "is it the current token",
     /// then "is it expired".
     pub fn check(&self, token: &str, now: f64) -> Result<&str, TokenProblem> {
+        self.check_until(token, now).map(|(name, _expires_at)| name)
+    }
+
+    /// `check`, and when the token expires (Unix seconds), for the answers
+    /// that say so.
+    pub fn check_until(&self, token: &str, now: f64) -> Result<(&str, f64), TokenProblem> {
         let (name, claims) = self.find_current(token)?;
         if claims.expires_at < now {
             return Err(TokenProblem::Expired);
         }
-        Ok(name)
+        Ok((name, claims.expires_at))
     }
 
     /// Revokes the user's current token, expired or not, and says whose it was.

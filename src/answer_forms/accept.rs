@@ -3,20 +3,6 @@
 //! `text/html,...,*/*;q=0.8`); curl's `*/*`, or no `Accept` at all, likes them
 //! both the same, and gets the text page.
 
-/// True when the `Accept` values (a client may send several fields) give
-/// `text/html` a higher weight than `text/plain`.
-pub fn prefers_html<'a>(accepts: impl IntoIterator<Item = &'a str>) -> bool {
-    let ranges: Vec<Range> = accepts
-        .into_iter()
-        .flat_map(|value| value.split(','))
-        .filter_map(Range::parse)
-        .collect();
-    if ranges.is_empty() {
-        return false;
-    }
-    weight(&ranges, "text", "html") > weight(&ranges, "text", "plain")
-}
-
 /// The form of answer a client prefers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Preference {
@@ -121,6 +107,10 @@ fn qvalue(text: &str) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn prefers_html<'a>(accepts: impl IntoIterator<Item = &'a str>) -> bool {
+        preference(accepts) == Preference::Html
+    }
 
     /// What browsers and command-line clients send to `/`, as of 2026.
     const CHROMIUM: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7";

@@ -7,7 +7,7 @@
 use super::refusal_of;
 use crate::answer::{Answer, Detail};
 use crate::log::calendar;
-use crate::pages::{STYLE, escape};
+use crate::pages::{document, escape};
 
 /// The page for `answer`, from `path`; `token` is the one a `/test` or
 /// `/logout` request carried.
@@ -49,24 +49,9 @@ pub fn page(answer: &Answer, path: &str, token: Option<&str>) -> String {
             ("error".to_string(), format!("<p><b>error</b>: {words}</p>"))
         }
     };
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} - token-server</title>
-<style>
-{STYLE}
-</style>
-</head>
-<body>
-<h1>{title}</h1>
-{main}
-<p><a href="/">Back to the start page</a></p>
-</body>
-</html>
-"#
+    document(
+        &format!("{title} - token-server"),
+        &format!("<h1>{title}</h1>\n{main}\n<p><a href=\"/\">Back to the start page</a></p>\n"),
     )
 }
 

@@ -101,9 +101,15 @@ impl<'a> Connection<'a> {
     fn read_limit(&mut self) -> Result<(), ReadError> {
         match (self.started, self.deadline) {
             (Some(_), Some(deadline)) => self.read_until(deadline),
-            (_, running) => {
+            // Between requests: the idle timeout, the same each time, so the
+            // socket's timeout is set once, not at every request.
+            (_, None) => {
+                let idle = self.idle_timeout;
+                self.set_read_timeout(idle).map_err(|_| ReadError::Closed)
+            }
+            (None, Some(running)) => {
                 let idle = Instant::now() + self.idle_timeout;
-                self.read_until(running.map_or(idle, |running| running.min(idle)))
+                self.read_until(running.min(idle))
             }
         }
     }
