@@ -7,9 +7,9 @@ use std::borrow::Cow;
 use tiny_http::Response;
 
 /// Every body is plain text in UTF-8, but the HTML page of `/`.
-pub const CONTENT_TYPE: &str = "text/plain; charset=utf-8";
-pub const HTML_CONTENT_TYPE: &str = "text/html; charset=utf-8";
-pub const JSON_CONTENT_TYPE: &str = "application/json";
+pub(crate) const CONTENT_TYPE: &str = "text/plain; charset=utf-8";
+pub(crate) const HTML_CONTENT_TYPE: &str = "text/html; charset=utf-8";
+pub(crate) const JSON_CONTENT_TYPE: &str = "application/json";
 
 /// What a token route's answer means, beyond its status and text, for its
 /// HTML and JSON forms (`answer_forms`).
@@ -49,7 +49,7 @@ impl Answer {
     }
 
     /// An answer whose body is HTML.
-    pub fn html(status: u16, body: impl Into<Cow<'static, str>>) -> Answer {
+    pub(crate) fn html(status: u16, body: impl Into<Cow<'static, str>>) -> Answer {
         Answer::of_type(HTML_CONTENT_TYPE, status, body.into())
     }
 
@@ -81,41 +81,42 @@ impl Answer {
     /// What a page and every token route's answer carry: no `Referer` of
     /// this server's (its URLs may hold a token) goes to another site, and
     /// no body is read as another type than it says.
-    pub fn with_headers_of_a_page(self) -> Answer {
+    pub(crate) fn with_headers_of_a_page(self) -> Answer {
         self.with_header("Referrer-Policy", "no-referrer")
             .with_header("X-Content-Type-Options", "nosniff")
     }
 
-    pub fn because(mut self, reason: impl Into<Cow<'static, str>>) -> Answer {
+    pub(crate) fn because(mut self, reason: impl Into<Cow<'static, str>>) -> Answer {
         self.reason = Some(reason.into());
         self
     }
 
-    pub fn with_detail(mut self, detail: Detail) -> Answer {
+    pub(crate) fn with_detail(mut self, detail: Detail) -> Answer {
         self.detail = Some(detail);
         self
     }
 
     /// The same answer with another body, of another type.
-    pub fn retyped(mut self, content_type: &'static str, body: String) -> Answer {
+    pub(crate) fn retyped(mut self, content_type: &'static str, body: String) -> Answer {
         self.headers[0] = ("Content-Type", Cow::Borrowed(content_type));
         self.body = Cow::Owned(body);
         self
     }
 
-    pub fn for_user(mut self, user: &str) -> Answer {
+    pub(crate) fn for_user(mut self, user: &str) -> Answer {
         self.user = Some(user.to_string());
         self
     }
 
     /// What the log says in brackets after the status: whose it was, or why
     /// it was refused.
-    pub fn log_note(&self) -> Option<&str> {
+    #[cfg(test)]
+    pub(crate) fn log_note(&self) -> Option<&str> {
         self.user.as_deref().or(self.reason.as_deref())
     }
 
     /// The same note, taken out for the log (the client never sees it).
-    pub fn take_log_note(&mut self) -> Option<Cow<'static, str>> {
+    pub(crate) fn take_log_note(&mut self) -> Option<Cow<'static, str>> {
         match self.user.take() {
             Some(user) => Some(Cow::Owned(user)),
             None => self.reason.take(),
@@ -123,7 +124,7 @@ impl Answer {
     }
 
     /// The answer as tiny_http sends it.
-    pub fn into_response(self) -> Response {
+    pub(crate) fn into_response(self) -> Response {
         let body = match self.body {
             Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
             Cow::Owned(text) => Cow::Owned(text.into_bytes()),

@@ -12,14 +12,14 @@ use base64::engine::general_purpose::STANDARD;
 use zeroize::{Zeroize, Zeroizing};
 
 /// The query parameters and form fields that carry a token.
-pub const TOKEN_FIELDS: [&str; 2] = ["token", "access_token"];
+pub(crate) const TOKEN_FIELDS: [&str; 2] = ["token", "access_token"];
 /// The form fields that carry login credentials.
-pub const USER_FIELD: &str = "username";
-pub const PASSWORD_FIELD: &str = "password";
+pub(crate) const USER_FIELD: &str = "username";
+pub(crate) const PASSWORD_FIELD: &str = "password";
 
 /// True for a field whose value is a secret, a token or a password: the log
 /// shows such a value as `***`.
-pub fn is_secret_field(name: &str) -> bool {
+pub(crate) fn is_secret_field(name: &str) -> bool {
     TOKEN_FIELDS.contains(&name) || name == PASSWORD_FIELD
 }
 
@@ -58,7 +58,7 @@ impl Credentials {
 
     /// The password alone, for the hashing pool, which wipes it when it is
     /// done; the rest is wiped here.
-    pub fn into_password(mut self) -> Zeroizing<String> {
+    pub(crate) fn into_password(mut self) -> Zeroizing<String> {
         let mut text = std::mem::take(&mut self.text);
         let password = Zeroizing::new(text.split_off(self.colon + 1));
         text.zeroize();
@@ -98,7 +98,7 @@ pub enum TokenInput<'a> {
 
 /// Splits an Authorization value into its scheme and the rest, trimmed:
 /// `"Basic bWFn..."` gives `("Basic", "bWFn...")`.
-pub fn split_scheme(authorization: &str) -> (&str, &str) {
+pub(crate) fn split_scheme(authorization: &str) -> (&str, &str) {
     let authorization = authorization.trim();
     match authorization.split_once(|c: char| c.is_ascii_whitespace()) {
         Some((scheme, rest)) => (scheme, rest.trim()),
@@ -109,7 +109,7 @@ pub fn split_scheme(authorization: &str) -> (&str, &str) {
 /// Reads `Basic base64(user:password)`. The user is everything before the first
 /// `:` and the password everything after it, so a password may hold `:` (the
 /// tutorial crashed on that). `None` for another scheme or anything malformed.
-pub fn basic_credentials(authorization: &str) -> Option<Credentials> {
+pub(crate) fn basic_credentials(authorization: &str) -> Option<Credentials> {
     let (scheme, encoded) = split_scheme(authorization);
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
@@ -125,7 +125,7 @@ pub fn basic_credentials(authorization: &str) -> Option<Credentials> {
 /// and are ignored. The same credentials in two places (a browser that kept
 /// the Basic ones a user typed into its box, and the same in the form) are
 /// one; different ones are `Several`.
-pub fn find_credentials<'a>(
+pub(crate) fn find_credentials<'a>(
     authorizations: impl IntoIterator<Item = &'a str>,
     form: &[u8],
     json: &[u8],
@@ -188,7 +188,7 @@ fn json_credentials(json: &[u8]) -> Option<Credentials> {
 /// Finds the token among the Authorization headers, the query (the part of
 /// the target after `?`) and the form (empty when there is none). Exactly one
 /// of them may carry it, once.
-pub fn find_token<'a>(
+pub(crate) fn find_token<'a>(
     authorizations: impl IntoIterator<Item = &'a str>,
     query: &'a [u8],
     form: &'a [u8],

@@ -80,7 +80,7 @@ pub enum Verbosity {
 }
 
 /// The tutorial's one user, there unless `--user` gives others.
-pub const DEFAULT_USER: (&str, &str) = ("magigo", "123456");
+pub(crate) const DEFAULT_USER: (&str, &str) = ("magigo", "123456");
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {

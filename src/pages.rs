@@ -17,7 +17,7 @@ pub struct Usage<'a> {
 
 /// What the HTML page allows, and nothing more: its own inline style, and
 /// forms sent to this server. No script, and nothing loaded from elsewhere.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The style of every page (`document`).
 const STYLE: &str = "body { font-family: system-ui, sans-serif; max-width: 42rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; color: #222; }
@@ -70,7 +70,7 @@ fn curl_lines(usage: &Usage) -> String {
 /// `username` and `password`, the tutorial's "passing POST parameters"; test
 /// a token; log out), the routes, and the same curl lines. Their answers are
 /// pages too (`answer_forms::html`).
-pub fn html(usage: &Usage) -> String {
+pub(crate) fn html(usage: &Usage) -> String {
     // The address may come from the client's Host header (see
     // `routes::usage`), so everything from outside is escaped.
     let curl_lines = escape(&curl_lines(usage));
@@ -149,7 +149,7 @@ pub fn document(title: &str, body: &str) -> String {
 }
 
 /// `text` with `&`, `<`, `>`, `"` and `'` as HTML writes them.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
         match character {

@@ -26,7 +26,7 @@ use crate::users::{TokenProblem, Users};
 /// tiny_http as its body limit: a connection's thread reads at most this much
 /// of a body, `Request::body` says when a body was larger, and the connection
 /// is closed after its answer, 413 here.
-pub const BODY_LIMIT: usize = 8 * 1024;
+pub(crate) const BODY_LIMIT: usize = 8 * 1024;
 
 const BASIC_CHALLENGE: &str = r#"Basic realm="token-server", charset="UTF-8""#;
 /// For a login whose credentials came in a body (the page's form, JSON): a
@@ -119,7 +119,7 @@ pub const PATHS: [&str; 5] = ["/", "/index", "/login", "/test", "/logout"];
 
 /// How many password checks may wait for each hashing thread: a class of
 /// students logging in at once waits a second or two, it is not refused.
-pub const CHECKS_WAITING_PER_THREAD: usize = 64;
+pub(crate) const CHECKS_WAITING_PER_THREAD: usize = 64;
 
 /// What `handle` made of a request: its answer, or, for a login, a password
 /// check to run off the request loop, and what to do with its verdict.
@@ -219,7 +219,7 @@ fn with_token_route_headers(answer: Answer) -> Answer {
 /// Answers a login whose password check came back: `matched` is its
 /// verdict. A token only for a user who exists and still has the hash that
 /// was checked (a reload under way may have changed it).
-pub fn finish_login(login: PendingLogin, matched: bool, app: &mut App, now: f64) -> Answer {
+pub(crate) fn finish_login(login: PendingLogin, matched: bool, app: &mut App, now: f64) -> Answer {
     app.checks_in_flight = app.checks_in_flight.saturating_sub(1);
     let refused = |reason: &'static str| {
         Answer::new(401, "error")
@@ -613,12 +613,12 @@ fn is_shell_safe(host: &str) -> bool {
 }
 
 /// The path of a request target, without its query: `/test?token=x` gives `/test`.
-pub fn path_of(url: &str) -> &str {
+pub(crate) fn path_of(url: &str) -> &str {
     url.split_once('?').map_or(url, |(path, _query)| path)
 }
 
 /// The query of a request target, without the `?`; empty when there is none.
-pub fn query_of(url: &str) -> &str {
+pub(crate) fn query_of(url: &str) -> &str {
     url.split_once('?').map_or("", |(_path, query)| query)
 }
 

@@ -303,7 +303,7 @@ fn reload_users(app: &mut App, reload: Reload, log: &LogWriter) {
 }
 
 /// Now, in Unix seconds with a fraction, as the tutorial's `time.time()`.
-pub fn unix_now() -> f64 {
+pub(crate) fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |since| since.as_secs_f64())

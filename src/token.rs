@@ -41,7 +41,7 @@ pub fn encode(user: &str, random: f64, expires_at: f64) -> String {
 /// compute the next token of any user. With a fresh seed from the OS for
 /// each token, seeing any number of tokens, one's own included, tells
 /// nothing about the next one.
-pub fn random_part() -> f64 {
+pub(crate) fn random_part() -> f64 {
     // The OS's source does not fail on the systems this runs on; should it,
     // std's `RandomState` keys, which it took from the same source when the
     // thread started, still make a seed nobody can predict.
@@ -52,13 +52,17 @@ pub fn random_part() -> f64 {
 /// `number` as Python 3's `str()` writes a float in [0, 1): the shortest text
 /// that reads back as the same number (Rust's `{}` too), but `0.0` for zero
 /// and an exponent below 0.0001 (`1.5e-05`, where Rust writes `0.000015`).
-pub fn python_float_text(number: f64) -> String {
+/// For the tests, which hold it to Python's own answers.
+#[cfg(test)]
+fn python_float_text(number: f64) -> String {
     let mut text = String::new();
     push_python_float(&mut text, number);
     text
 }
 
-/// Appends `number` as [`python_float_text`] writes it.
+/// Appends `number` as Python 3's `str()` writes a float in [0, 1): the
+/// shortest text that reads back as the same number, but `0.0` for zero and
+/// an exponent below 0.0001 (`1.5e-05`, where Rust writes `0.000015`).
 fn push_python_float(text: &mut String, number: f64) {
     if number == 0.0 {
         text.push_str("0.0");

@@ -37,7 +37,10 @@ struct Account {
 impl Users {
     /// `accounts` are (name, password hash) pairs; tokens live
     /// `token_lifetime_seconds`.
-    pub fn with_hashes(accounts: Vec<(String, Arc<Hash>)>, token_lifetime_seconds: f64) -> Users {
+    pub(crate) fn with_hashes(
+        accounts: Vec<(String, Arc<Hash>)>,
+        token_lifetime_seconds: f64,
+    ) -> Users {
         let dummy = dummy_for(&accounts);
         let accounts = accounts
             .into_iter()
@@ -92,7 +95,7 @@ impl Users {
     /// The hash a login for `name` is checked against: the user's, or, for
     /// a name that does not exist, the dummy, so that the check takes the
     /// same time. The flag says whether the user exists.
-    pub fn hash_to_check(&self, name: &str) -> (Arc<Hash>, bool) {
+    pub(crate) fn hash_to_check(&self, name: &str) -> (Arc<Hash>, bool) {
         match self.accounts.get(name) {
             Some(account) => (Arc::clone(&account.hash), true),
             None => (Arc::clone(&self.dummy), false),
@@ -101,7 +104,7 @@ impl Users {
 
     /// Whether `hash` is still `name`'s hash: a reload while a check was under
     /// way may have changed it, or removed the user.
-    pub fn still_has(&self, name: &str, hash: &Arc<Hash>) -> bool {
+    pub(crate) fn still_has(&self, name: &str, hash: &Arc<Hash>) -> bool {
         self.accounts
             .get(name)
             .is_some_and(|account| account.hash == *hash)
@@ -147,7 +150,7 @@ impl Users {
 
     /// `check`, and when the token expires (Unix seconds), for the answers
     /// that say so.
-    pub fn check_until(&self, token: &str, now: f64) -> Result<(&str, f64), TokenProblem> {
+    pub(crate) fn check_until(&self, token: &str, now: f64) -> Result<(&str, f64), TokenProblem> {
         let (name, claims) = self.find_current(token)?;
         if claims.expires_at < now {
             return Err(TokenProblem::Expired);

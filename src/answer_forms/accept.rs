@@ -15,7 +15,7 @@ pub enum Preference {
 /// than both `text/plain` and `text/html` (HTTPie, `fetch` asking for it);
 /// HTML when `text/html` weighs more than `text/plain` (a browser); else
 /// text (curl's `*/*`, no `Accept` at all).
-pub fn preference<'a>(accepts: impl IntoIterator<Item = &'a str>) -> Preference {
+pub(crate) fn preference<'a>(accepts: impl IntoIterator<Item = &'a str>) -> Preference {
     let ranges: Vec<Range> = accepts
         .into_iter()
         .flat_map(|value| value.split(','))

@@ -29,7 +29,12 @@ pub struct Refusal {
 /// `answer`, from `path`, as a client that prefers `preference` gets it;
 /// `token` is the token a `/test` or `/logout` request carried, if any (the
 /// page after a check offers to log it out).
-pub fn render(answer: Answer, path: &str, preference: Preference, token: Option<&str>) -> Answer {
+pub(crate) fn render(
+    answer: Answer,
+    path: &str,
+    preference: Preference,
+    token: Option<&str>,
+) -> Answer {
     let answer = answer.with_header("Vary", "Accept");
     match preference {
         Preference::Text => answer,
@@ -51,7 +56,7 @@ pub fn render(answer: Answer, path: &str, preference: Preference, token: Option<
 
 /// Why a token route refused, from its answer's status and the reason its
 /// log line gives.
-pub fn refusal_of(answer: &Answer, path: &str) -> Refusal {
+pub(crate) fn refusal_of(answer: &Answer, path: &str) -> Refusal {
     let reason = answer.reason.as_deref().unwrap_or("");
     let retry_after = answer
         .headers

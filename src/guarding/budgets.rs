@@ -159,7 +159,7 @@ impl Budgets {
     }
 
     /// `Err` when `address` may try no login now, whatever the name.
-    pub fn check_logins(&self, address: IpAddr, now: f64) -> Result<(), Spent> {
+    pub(crate) fn check_logins(&self, address: IpAddr, now: f64) -> Result<(), Spent> {
         let key = self.key(address, Budget::Logins, None);
         self.check(key, now).map_err(|retry_after| Spent {
             retry_after,
@@ -169,7 +169,7 @@ impl Budgets {
 
     /// `Err` when `address` may not try a login for `name` now. The log
     /// shows the name as `shown` (see `routes::shown_name`).
-    pub fn check_login(
+    pub(crate) fn check_login(
         &self,
         address: IpAddr,
         name: &str,
@@ -186,7 +186,7 @@ impl Budgets {
     /// `Err` when a login for `name` may not be tried from `address` now
     /// because `address` is unknown for `name` and the name's budget for
     /// unknown addresses is spent (see `many_addresses`).
-    pub fn check_unknown(
+    pub(crate) fn check_unknown(
         &self,
         address: IpAddr,
         name: &str,
@@ -203,7 +203,7 @@ impl Budgets {
     }
 
     /// `Err` when `address` may check no token now.
-    pub fn check_tokens(&self, address: IpAddr, now: f64) -> Result<(), Spent> {
+    pub(crate) fn check_tokens(&self, address: IpAddr, now: f64) -> Result<(), Spent> {
         let key = self.key(address, Budget::TokenChecks, None);
         self.check(key, now).map_err(|retry_after| Spent {
             retry_after,
@@ -213,7 +213,7 @@ impl Budgets {
 
     /// A login for `name` from `address` failed: it counts against that
     /// name's budget and the address's.
-    pub fn login_failed(&mut self, address: IpAddr, name: &str, now: f64) {
+    pub(crate) fn login_failed(&mut self, address: IpAddr, name: &str, now: f64) {
         if self.max_failures == 0 {
             return;
         }
@@ -225,7 +225,7 @@ impl Budgets {
 
     /// A login for `name` from `address` succeeded: that name's budget for
     /// that address is whole again (the address's for all names is not).
-    pub fn login_succeeded(&mut self, address: IpAddr, name: &str) {
+    pub(crate) fn login_succeeded(&mut self, address: IpAddr, name: &str) {
         let key = self.key(address, Budget::LoginsForName, Some(name));
         self.buckets.remove(&key);
     }
@@ -235,7 +235,7 @@ impl Budgets {
     /// the address's budget for all names gets that one back (and the name's
     /// for unknown addresses), that name's budget for that address is whole
     /// again, and the address is known for the name from now on.
-    pub fn login_check_passed(&mut self, address: IpAddr, name: &str, now: f64) {
+    pub(crate) fn login_check_passed(&mut self, address: IpAddr, name: &str, now: f64) {
         if self.max_failures == 0 {
             return;
         }

@@ -30,7 +30,7 @@ pub const MAX_KNOWN: usize = 100_000;
 /// The most user names with failures from unknown addresses at once.
 pub const MAX_NAMES: usize = 100_000;
 /// How long an address stays known after a successful login from it.
-pub const KNOWN_FOR_SECONDS: f64 = 30.0 * 86_400.0;
+pub(crate) const KNOWN_FOR_SECONDS: f64 = 30.0 * 86_400.0;
 /// The budget of unknown addresses refills whole in this long.
 const REFILL_SECONDS: f64 = 3600.0;
 
@@ -69,7 +69,7 @@ impl ManyAddresses {
     }
 
     /// Whether `source` is known for `name` at `now`.
-    pub fn is_known(&self, name: NameHash, source: Source, now: f64) -> bool {
+    pub(crate) fn is_known(&self, name: NameHash, source: Source, now: f64) -> bool {
         self.known
             .get(&(name, source))
             .is_some_and(|&succeeded_at| now - succeeded_at < KNOWN_FOR_SECONDS)

@@ -9,20 +9,10 @@
 
 use std::net::IpAddr;
 
-/// Why a request from a browser is not served.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refused {
-    /// Sent by a page of another site: 403.
-    CrossSite,
-    /// A `Host` this server does not answer to (a rebinding name): 421. The
-    /// log line names it.
-    OtherName(String),
-}
-
 /// Whether a request with these headers came from another site: its
 /// `Sec-Fetch-Site` says `cross-site`, or, for a browser too old to send
 /// that, its `Origin` is not `scheme://host` of this request.
-pub fn is_cross_site(
+pub(crate) fn is_cross_site(
     sec_fetch_site: Option<&str>,
     origin: Option<&str>,
     scheme: &str,
@@ -52,7 +42,7 @@ pub fn is_cross_site(
 /// given): only `localhost`, a loopback address and those names. Bound to
 /// another address with no names given: every `Host`. A request with no
 /// `Host` (HTTP/1.0) names nothing a page could have rebound.
-pub fn host_allowed(host: Option<&str>, bound: IpAddr, allowed: &[String]) -> bool {
+pub(crate) fn host_allowed(host: Option<&str>, bound: IpAddr, allowed: &[String]) -> bool {
     let Some(host) = host else {
         return true;
     };

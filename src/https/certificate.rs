@@ -222,7 +222,7 @@ fn self_signed_names(host: &str) -> Vec<String> {
 }
 
 /// Where `--tls-self-signed FILE` keeps its key: FILE.key.
-pub fn self_signed_key_path(path: &Path) -> PathBuf {
+pub(crate) fn self_signed_key_path(path: &Path) -> PathBuf {
     let mut key = path.as_os_str().to_owned();
     key.push(".key");
     PathBuf::from(key)
@@ -419,7 +419,7 @@ fn validity_warning(path: &Path, der: &[u8], now: SystemTime) -> Option<String> 
 /// optional version, serialNumber, signature, issuer, and validity. `None`
 /// for anything else; a few lines of DER here, rather than an X.509 parser
 /// for two dates.
-pub fn validity(der: &[u8]) -> Option<(i64, i64)> {
+pub(crate) fn validity(der: &[u8]) -> Option<(i64, i64)> {
     const SEQUENCE: u8 = 0x30;
     let (_, certificate, _) = der_item(der, SEQUENCE)?;
     let (_, mut tbs, _) = der_item(certificate, SEQUENCE)?;

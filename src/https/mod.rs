@@ -5,6 +5,4 @@
 
 pub mod certificate;
 
-pub use certificate::{
-    CertificateSource, Https, load, self_signed_key_path, sha256_fingerprint, validity,
-};
+pub use certificate::{CertificateSource, Https, load, sha256_fingerprint};

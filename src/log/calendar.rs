@@ -26,7 +26,7 @@ pub fn civil_date(days: u64) -> (u64, u64, u64) {
 
 /// How many days `year-month-day` is after 1970-01-01 (negative before it),
 /// for a year from 0 on.
-pub fn days_since_1970(year: i64, month: i64, day: i64) -> i64 {
+pub(crate) fn days_since_1970(year: i64, month: i64, day: i64) -> i64 {
     // Counted from 0000-03-01, as in `civil_date`.
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);

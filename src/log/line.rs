@@ -60,7 +60,7 @@ pub fn line(entry: &Entry) -> String {
 }
 
 /// Appends `entry`'s line (see [`line`]) to `out`.
-pub fn push_line(out: &mut String, entry: &Entry) {
+pub(crate) fn push_line(out: &mut String, entry: &Entry) {
     // Written piece by piece: this runs for every request.
     let line = out;
     push_timestamp(line, entry.time);
@@ -151,7 +151,7 @@ fn push_header_lines(lines: &mut String, headers: &[(String, String)]) {
 
 /// The request target with the value of every secret parameter (a token or a
 /// password: `auth::is_secret_field`) replaced by `***`.
-pub fn masked_url(url: &str) -> Cow<'_, str> {
+pub(crate) fn masked_url(url: &str) -> Cow<'_, str> {
     let url = masked_userinfo(url);
     let Some((path, query)) = url.split_once('?') else {
         return url;
@@ -201,7 +201,7 @@ fn masked_userinfo(url: &str) -> Cow<'_, str> {
 /// neither add fields to a line nor close its brackets (a fail2ban filter
 /// reads the address after `from`). Control characters are escaped when the
 /// line is written.
-pub fn quoted(name: &str) -> Cow<'_, str> {
+pub(crate) fn quoted(name: &str) -> Cow<'_, str> {
     let plain = !name.is_empty()
         && name
             .bytes()

@@ -35,7 +35,7 @@ impl Record {
 }
 
 /// The most bytes of log lines waiting to be written.
-pub const MAX_WAITING: usize = 1024 * 1024;
+pub(crate) const MAX_WAITING: usize = 1024 * 1024;
 /// Lines are written in batches: once this much waits, or...
 const BATCH: usize = 64 * 1024;
 /// ...this long after the first line of a batch. Under load that is one
@@ -102,7 +102,7 @@ impl LogWriter {
     }
 
     /// Queues a line of the server's own (with its newline).
-    pub fn write_line(&self, line: &str) {
+    pub(crate) fn write_line(&self, line: &str) {
         self.write(Record::Text(line.to_string()));
     }
 

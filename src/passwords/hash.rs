@@ -35,7 +35,7 @@ pub enum HashProblem {
 }
 
 /// OWASP's minimum bcrypt cost (htpasswd's default is 5).
-pub const BCRYPT_MIN_COST: u32 = 10;
+pub(crate) const BCRYPT_MIN_COST: u32 = 10;
 
 /// OWASP's Argon2id settings, all equally strong: (m in KiB, t). A hash
 /// weaker than every one of them is warned about.
@@ -114,7 +114,10 @@ impl Hash {
     /// from one hash to the next (a users file of many lines in clear): a
     /// new 19 MiB block for each hash would leave the allocator's heap in
     /// pieces that the next one cannot use.
-    pub fn new_argon2id_in(password: &[u8], memory: &mut Vec<Block>) -> Result<Hash, String> {
+    pub(crate) fn new_argon2id_in(
+        password: &[u8],
+        memory: &mut Vec<Block>,
+    ) -> Result<Hash, String> {
         use base64::Engine;
         use base64::engine::general_purpose::STANDARD_NO_PAD;
         let failed = |error: &dyn std::fmt::Display| format!("cannot hash the password: {error}");
@@ -145,7 +148,7 @@ impl Hash {
     /// knows: what an unknown user name is checked against, so that its
     /// answer takes as long as a wrong password's (zero2prod does the same).
     /// Made once for each kind and cost, then shared.
-    pub fn dummy_like(&self) -> Arc<Hash> {
+    pub(crate) fn dummy_like(&self) -> Arc<Hash> {
         static MADE: Mutex<Vec<(String, Arc<Hash>)>> = Mutex::new(Vec::new());
         let Ok(mut made) = MADE.lock() else {
             return Arc::new(self.new_dummy_like());
@@ -238,7 +241,7 @@ impl Hash {
 
     /// A warning when the hash is weaker than OWASP's minimum: bcrypt under
     /// cost 10, Argon2id below every one of its equivalent settings.
-    pub fn weakness(&self) -> Option<String> {
+    pub(crate) fn weakness(&self) -> Option<String> {
         match self {
             Hash::Argon2id(text) => {
                 let parsed = PasswordHash::new(text).ok()?;

@@ -74,12 +74,12 @@ impl Pool {
     }
 
     /// The verdicts that came back since the last look, without waiting.
-    pub fn verdicts(&self) -> impl Iterator<Item = Verdict> + '_ {
+    pub(crate) fn verdicts(&self) -> impl Iterator<Item = Verdict> + '_ {
         self.verdicts.try_iter()
     }
 
     /// The next verdict, waiting up to `limit` for it.
-    pub fn next_verdict(&self, limit: std::time::Duration) -> Option<Verdict> {
+    pub(crate) fn next_verdict(&self, limit: std::time::Duration) -> Option<Verdict> {
         self.verdicts.recv_timeout(limit).ok()
     }
 
