@@ -10,9 +10,6 @@
 //! A check costs tens of milliseconds of CPU on purpose: it runs on the
 //! hashing pool (`pool`), never on the request loop.
 
-use std::sync::{Arc, Mutex};
-
-use argon2::password_hash::PasswordHasher;
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use zeroize::Zeroizing;
 
@@ -144,59 +141,6 @@ impl Hash {
         )))
     }
 
-    /// A hash of the same kind and cost as this one, of a password nobody
-    /// knows: what an unknown user name is checked against, so that its
-    /// answer takes as long as a wrong password's (zero2prod does the same).
-    /// Made once for each kind and cost, then shared.
-    pub(crate) fn dummy_like(&self) -> Arc<Hash> {
-        static MADE: Mutex<Vec<(String, Arc<Hash>)>> = Mutex::new(Vec::new());
-        let Ok(mut made) = MADE.lock() else {
-            return Arc::new(self.new_dummy_like());
-        };
-        let cost = self.cost();
-        if let Some((_, dummy)) = made.iter().find(|(known, _)| *known == cost) {
-            return Arc::clone(dummy);
-        }
-        let dummy = Arc::new(self.new_dummy_like());
-        made.push((cost, Arc::clone(&dummy)));
-        dummy
-    }
-
-    /// The kind and cost of this hash, as text: `$argon2id$v=19$m=19456,t=2,p=1`, `$2y$05`.
-    fn cost(&self) -> String {
-        let text = self.as_str();
-        let end = match self {
-            Hash::Argon2id(_) => text
-                .match_indices('$')
-                .nth(3)
-                .map_or(text.len(), |(at, _)| at),
-            Hash::Bcrypt(_) => text.len().min(6),
-        };
-        text[..end].to_string()
-    }
-
-    fn new_dummy_like(&self) -> Hash {
-        let secret: [u8; 16] = std::array::from_fn(|_| fastrand::u8(..));
-        let made = match self {
-            Hash::Argon2id(text) => PasswordHash::new(text)
-                .ok()
-                .and_then(|parsed| Params::try_from(&parsed).ok())
-                .and_then(|params| {
-                    let salt: [u8; 16] = std::array::from_fn(|_| fastrand::u8(..));
-                    Argon2::from(params)
-                        .hash_password_with_salt(&secret, &salt)
-                        .ok()
-                        .map(|hash| Hash::Argon2id(hash.to_string()))
-                }),
-            Hash::Bcrypt(text) => text
-                .parse::<bcrypt::HashParts>()
-                .ok()
-                .and_then(|parts| bcrypt::hash(secret, parts.get_cost()).ok())
-                .map(Hash::Bcrypt),
-        };
-        made.unwrap_or_else(|| self.clone())
-    }
-
     /// Whether `password` is the one this hashes, with the hash's own
     /// algorithm and parameters. Slow on purpose: never on the request loop.
     pub fn verify(&self, password: &[u8]) -> bool {
@@ -287,6 +231,7 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::password_hash::PasswordHasher;
 
     /// `htpasswd -nbB ann secret` (Debian's apache2-utils): cost 5.
     const HTPASSWD_BCRYPT: &str = "$2y$05$8S1Jn1vbstcvINvQxrsDGOxQ5fkYrRs.bq0ws9uEfeTCWwm9aAz5W";
@@ -378,21 +323,6 @@ mod tests {
             Some(
                 "a bcrypt hash of cost 5, under OWASP's minimum of 10: htpasswd -nbBC 12 NAME PASSWORD makes a stronger one"
             )
-        );
-    }
-
-    #[test]
-    fn a_dummy_has_the_same_kind_and_cost_and_matches_nothing_given() {
-        let bcrypt = Hash::parse(HTPASSWD_BCRYPT).unwrap().unwrap();
-        let dummy = bcrypt.dummy_like();
-        assert!(dummy.as_str().starts_with("$2b$05$"), "{dummy:?}");
-        assert!(!dummy.verify(b"secret"));
-        let argon = Hash::new_argon2id(b"x").unwrap();
-        assert!(
-            argon
-                .dummy_like()
-                .as_str()
-                .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
         );
     }
 }
