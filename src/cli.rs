@@ -126,16 +126,18 @@ pub enum Command {
 impl Default for Config {
     fn default() -> Config {
         let (name, password) = DEFAULT_USER;
+        // The timeouts are tiny_http's (our fork's) defaults, which say why
+        // (Apache's KeepAliveTimeout; within nginx's client_header_timeout):
+        // one place for them.
+        let connections = tiny_http::Options::default();
+        let seconds = |duration: std::time::Duration| duration.as_secs() as u32;
         Config {
             host: "127.0.0.1".to_string(),
             // Flask's port.
             port: 5000,
             ttl_seconds: 7200,
-            // Apache's KeepAliveTimeout.
-            idle_timeout_seconds: 5,
-            // Within nginx's client_header_timeout (60 s) and Apache's
-            // RequestReadTimeout (20-40 s): a request is a few hundred bytes.
-            request_timeout_seconds: 10,
+            idle_timeout_seconds: seconds(connections.idle_timeout),
+            request_timeout_seconds: seconds(connections.request_timeout),
             users: vec![(name.to_string(), password.to_string())],
             users_file: None,
             // fail2ban's maxretry.

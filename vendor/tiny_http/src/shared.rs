@@ -49,10 +49,11 @@ pub type OnRefusal = Box<dyn Fn(SocketAddr, Duration, Refusal) + Send + Sync>;
 pub type OnError = Box<dyn Fn(&ServerError) + Send + Sync>;
 
 impl Default for Options {
-    /// 5 s idle, 10 s for a request, 8 KiB of body (Apache's
-    /// `KeepAliveTimeout`, nginx's `client_header_timeout` order, nginx's
-    /// `client_body_buffer_size`), plain HTTP, and nobody told of refusals or
-    /// errors.
+    /// 5 s idle (Apache's `KeepAliveTimeout`), 10 s for a request (within
+    /// nginx's `client_header_timeout` of 60 s and Apache's
+    /// `RequestReadTimeout` of 20-40 s: a request is a few hundred bytes),
+    /// 8 KiB of body (nginx's `client_body_buffer_size`), plain HTTP, and
+    /// nobody told of refusals or errors. token-server's defaults are these.
     fn default() -> Options {
         Options {
             idle_timeout: Duration::from_secs(5),
