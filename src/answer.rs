@@ -116,9 +116,14 @@ impl Answer {
     }
 
     /// The same note, taken out for the log (the client never sees it).
+    /// A user's name is quoted unless it is plain (`log::line::quoted`): a
+    /// name can neither add fields to the line nor close its brackets.
     pub(crate) fn take_log_note(&mut self) -> Option<Cow<'static, str>> {
         match self.user.take() {
-            Some(user) => Some(Cow::Owned(user)),
+            Some(user) => Some(match crate::log::line::quoted(&user) {
+                Cow::Borrowed(_) => Cow::Owned(user),
+                Cow::Owned(quoted) => Cow::Owned(quoted),
+            }),
             None => self.reason.take(),
         }
     }

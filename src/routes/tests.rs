@@ -1728,3 +1728,43 @@ mod every_client {
         assert_eq!((reply.status, reply.body.as_str()), (204, ""));
     }
 }
+
+mod log_of_a_user {
+    use super::*;
+
+    #[test]
+    fn a_users_name_is_quoted_in_the_log_unless_it_is_plain() {
+        let config = Config {
+            users: vec![
+                ("x) (from 10.0.0.1".to_string(), "pw".to_string()),
+                ("ann.lee@example.org".to_string(), "pw".to_string()),
+            ],
+            default_users: false,
+            ..Config::default()
+        };
+        let mut app = App::new(&config, "127.0.0.1:5000".parse().unwrap());
+        let mut answer = handle_here(
+            &get("/login")
+                .with_header("Authorization", &basic("x) (from 10.0.0.1:pw"))
+                .into(),
+            &mut app,
+            NOW,
+        );
+        assert_eq!(answer.status, 200);
+        assert_eq!(
+            answer.take_log_note().as_deref(),
+            Some(r#""x\) \(from 10.0.0.1""#)
+        );
+        let mut answer = handle_here(
+            &get("/login")
+                .with_header("Authorization", &basic("ann.lee@example.org:pw"))
+                .into(),
+            &mut app,
+            NOW,
+        );
+        assert_eq!(
+            answer.take_log_note().as_deref(),
+            Some("ann.lee@example.org")
+        );
+    }
+}
