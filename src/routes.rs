@@ -305,45 +305,27 @@ fn login(request: &Request, app: &mut App, now: f64) -> Handled {
             .with_header("WWW-Authenticate", challenge)
             .because(reason)
     };
-    // Before the credentials are looked at: a 429 tells nothing about them.
+    // 1. Where the credentials are: exactly one place (Basic, a form, JSON).
+    //    The budgets come before the password is looked at, so a 429 tells
+    //    nothing about it; past the address's budget nothing else counts.
     let client = request.remote_addr().ip();
     let address_budget = app.budgets.check_logins(client, now);
-    let form = match form_of(request) {
-        Ok(form) => Some(form),
-        Err(too_large) if address_budget.is_ok() => return Handled::Answer(too_large),
-        Err(_) => None,
+    let form = match (form_of(request), &address_budget) {
+        (Ok(form), _) => form,
+        (Err(_), Err(spent)) => return Handled::Answer(too_many_attempts(spent.clone())),
+        (Err(too_large), Ok(())) => return Handled::Answer(too_large),
     };
-    let credentials =
-        form.map(|form| auth::find_credentials(authorizations(request), form, json_of(request)));
-    let credentials = match (credentials, address_budget) {
-        (Some(CredentialsInput::One(credentials)), address_budget) => {
-            // The name's budgets, the same for a name that exists and one
-            // that does not; a 429 says when every budget that refused will
-            // let an attempt through.
-            let shown = shown_name(app, credentials.user());
-            let spent = [
-                address_budget.err(),
-                app.budgets
-                    .check_login(client, credentials.user(), &shown, now)
-                    .err(),
-                app.budgets
-                    .check_unknown(client, credentials.user(), &shown, now)
-                    .err(),
-            ]
-            .into_iter()
-            .flatten()
-            .max_by_key(|spent| spent.retry_after);
-            if let Some(spent) = spent {
-                return Handled::Answer(too_many_attempts(spent));
-            }
-            credentials
-        }
-        // Past the address's budget, nothing else is looked at.
-        (_, Err(spent)) => return Handled::Answer(too_many_attempts(spent)),
-        (None, Ok(())) => return Handled::Answer(Answer::new(413, "payload too large")),
+    let input = auth::find_credentials(authorizations(request), form, json_of(request));
+    if let Err(spent) = &address_budget
+        && !matches!(input, CredentialsInput::One(_))
+    {
+        return Handled::Answer(too_many_attempts(spent.clone()));
+    }
+    let credentials = match input {
+        CredentialsInput::One(credentials) => credentials,
         // Most often the first half of a round trip: a browser, wget or
         // urllib sends no credentials until this 401's challenge asks.
-        (Some(CredentialsInput::Missing), Ok(())) => {
+        CredentialsInput::Missing => {
             return Handled::Answer(refused(match unread_body_type(request) {
                 None => Cow::Borrowed("no credentials: challenge sent"),
                 Some(media_type) => Cow::Owned(format!(
@@ -351,14 +333,33 @@ fn login(request: &Request, app: &mut App, now: f64) -> Handled {
                 )),
             }));
         }
-        (Some(CredentialsInput::Malformed), Ok(())) => {
+        CredentialsInput::Malformed => {
             return Handled::Answer(refused("malformed credentials".into()));
         }
-        (Some(CredentialsInput::Several), Ok(())) => {
+        CredentialsInput::Several => {
             return Handled::Answer(refused("credentials in more than one place".into()));
         }
     };
-    // The hashing pool's queue is full: refused before any hash is computed.
+    // 2. The name's budgets, the same for a name that exists and one that
+    //    does not; a 429 says when every budget that refused lets an attempt
+    //    through (the longest wait).
+    let shown = shown_name(app, credentials.user());
+    let spent = [
+        address_budget.err(),
+        app.budgets
+            .check_login(client, credentials.user(), &shown, now)
+            .err(),
+        app.budgets
+            .check_unknown(client, credentials.user(), &shown, now)
+            .err(),
+    ]
+    .into_iter()
+    .flatten()
+    .max_by_key(|spent| spent.retry_after);
+    if let Some(spent) = spent {
+        return Handled::Answer(too_many_attempts(spent));
+    }
+    // 3. The hashing pool's queue is full: refused before any hash is computed.
     if app.checks_in_flight >= app.max_checks_in_flight {
         return Handled::Answer(
             Answer::new(503, "busy")
@@ -366,8 +367,9 @@ fn login(request: &Request, app: &mut App, now: f64) -> Handled {
                 .because("busy: too many password checks waiting"),
         );
     }
-    // Counted as a failure until the verdict comes back (a success gives it
-    // back), so that guesses sent all at once cannot pass a budget.
+    // 4. The check, handed to the pool (`finish_login` answers its verdict).
+    //    Counted as a failure until the verdict comes back (a success gives
+    //    it back), so that guesses sent all at once cannot pass a budget.
     let name = credentials.user().to_string();
     app.budgets.login_failed(client, &name, now);
     app.checks_in_flight += 1;
