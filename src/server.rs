@@ -2,6 +2,9 @@
 //! answers it, and logs it. It never reads or writes a client's socket: in
 //! tiny_http, each connection's own thread reads whole requests and writes
 //! the answers, so no client, however slow or stalled, can hold up the loop.
+//! Nor does it ever compute a password's hash: a login's check goes to the
+//! hashing pool (`passwords::pool`), and the loop answers that login when
+//! the verdict comes back.
 
 use std::collections::HashMap;
 use std::io;
