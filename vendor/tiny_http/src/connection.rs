@@ -299,12 +299,13 @@ impl Source for Connection<'_> {
             self.fill_from_tls()?
         } else {
             self.read_limit()?;
-            let read = read_socket(self.socket, &mut self.buffer[self.end..])?;
-            if read > 0 && self.started.is_none() {
-                self.begin_request();
-            }
-            read
+            read_socket(self.socket, &mut self.buffer[self.end..])?
         };
+        // A request's first bytes (over TLS, maybe decrypted already with
+        // the end of the one before): its deadline starts now, if not before.
+        if read > 0 && self.started.is_none() {
+            self.begin_request();
+        }
         self.end += read;
         Ok(read)
     }

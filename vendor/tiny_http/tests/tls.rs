@@ -412,3 +412,74 @@ fn many_trickling_tls_clients_hold_up_no_one() {
         .count();
     assert_eq!(late, 200, "{refusals:?}");
 }
+
+/// A request whose first bytes came decrypted with the end of the one
+/// before (here the first request is exactly one read's 4096 bytes, so the
+/// second's start waits in rustls, not in the connection's buffer): its
+/// deadline starts with them, and the rest trickled a byte a record gets 408.
+#[test]
+fn a_pipelined_request_then_trickled_over_tls_gets_408() {
+    let server = tls_server_with_request_timeout(1);
+    let config = client_config(&server, rustls::DEFAULT_VERSIONS, &[b"http/1.1"], true);
+    let mut socket = raw_connection(&server);
+    let name = ServerName::try_from("127.0.0.1").unwrap();
+    let mut tls = ClientConnection::new(config, name).unwrap();
+    while tls.is_handshaking() {
+        tls.complete_io(&mut socket).unwrap();
+    }
+    let start = "GET /index HTTP/1.1\r\nHost: x\r\nX-Pad: ";
+    let end = "\r\n\r\n";
+    let first = format!("{start}{}{end}", "p".repeat(4096 - start.len() - end.len()));
+    assert_eq!(first.len(), 4096);
+    tls.writer()
+        .write_all(format!("{first}GET /index HTTP/1.1\r\n").as_bytes())
+        .unwrap();
+    tls.complete_io(&mut socket).unwrap();
+    // The rest of the second request, a byte a record, 100 ms apart.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut records = Vec::new();
+    for byte in format!("Host: x\r\nX-Slow: {}\r\n\r\n", "s".repeat(30)).bytes() {
+        tls.writer().write_all(&[byte]).unwrap();
+        let mut record = Vec::new();
+        while tls.wants_write() {
+            tls.write_tls(&mut record).unwrap();
+        }
+        records.push(record);
+    }
+    let sending = {
+        let mut socket = socket.try_clone().unwrap();
+        let stop = Arc::clone(&stop);
+        thread::spawn(move || {
+            for record in records {
+                if stop.load(std::sync::atomic::Ordering::SeqCst)
+                    || socket.write_all(&record).is_err()
+                {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    loop {
+        match tls.read_tls(&mut socket) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                let _ = tls.process_new_packets();
+                let _ = tls.reader().read_to_end(&mut answer);
+            }
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    sending.join().unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    assert!(answer.contains("HTTP/1.1 408 "), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.handed_over().len(), 1);
+}
