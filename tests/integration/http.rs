@@ -397,3 +397,25 @@ fn a_rebinding_host_is_421_unless_allowed() {
     let allowing = Running::start(BINARY, &["--allowed-host", "rebind.example"]);
     assert_eq!(login(&allowing, "rebind.example:5000").status, 200);
 }
+
+#[test]
+fn connect_is_405_and_a_favicon_204_over_the_wire() {
+    let server = Running::start(BINARY, &[]);
+    let reply = client::send_raw(
+        &server.address,
+        format!(
+            "CONNECT {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            server.address, server.address
+        )
+        .as_bytes(),
+    );
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (405, "method not allowed")
+    );
+    assert_eq!(reply.header("Allow"), Some("GET, HEAD, POST"));
+    let reply = server.get("/favicon.ico");
+    assert_eq!((reply.status, reply.body.as_str()), (204, ""));
+    let log = server.wait_for_stderr("GET /favicon.ico 204 ");
+    assert!(!log.contains(" 404 "), "{log}");
+}

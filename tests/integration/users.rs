@@ -306,3 +306,32 @@ fn a_file_others_may_write_is_a_warning_too() {
         ).as_str())
     );
 }
+
+#[test]
+fn a_reload_warns_again_and_keeps_the_token_of_an_unchanged_hash() {
+    let dir = TempDir::new();
+    let file = dir.join("users.txt");
+    let text = data_file("htpasswd-bcrypt.txt");
+    write_private(&file, &text);
+    let server = Running::start(BINARY, &["--users-file", file.to_str().unwrap()]);
+    let (status, token) = login(&server, "bob:a:b");
+    assert_eq!(status, 200);
+    // The same hashes, and one user more.
+    write_private(&file, &(text + &data_file("users-argon2id.txt")));
+    server.signal("HUP");
+    let stderr = server.wait_for_stderr("reloaded");
+    let weak = format!(
+        "token-server: warning: {}:3: a bcrypt hash of cost 5, under OWASP's minimum of 10",
+        file.display()
+    );
+    assert_eq!(stderr.matches(&weak).count(), 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "token-server: reloaded 4 users from {}\n",
+            file.display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(check(&server, &token), "data");
+    assert_eq!(login(&server, "dan:correct horse").0, 200);
+}
