@@ -1,11 +1,17 @@
-//! The command line: `token-server [--host HOST] [--port PORT] ...`. The
-//! usage, the help and the defaults are written here once (REFERENCE.md's
-//! command-line block is `--help`, and a test holds them together).
+//! The command line: `token-server [--host HOST] [--port PORT] ...`. Each
+//! option is declared once, on `Arguments`: clap makes the parser, `--help`,
+//! the defaults and "did you mean" from it. Its errors are made one line here,
+//! as the spec asks (REFERENCE.md's command-line block is `--help`, and a test
+//! holds them together).
 
 use std::path::PathBuf;
 
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
 use crate::https::CertificateSource;
 
+/// The spec's usage, printed under every error and at the top of `--help`.
 pub const USAGE: &str = "\
 usage: token-server [--host HOST] [--port PORT] [--ttl SECONDS]
                     [--user NAME:PASSWORD]... [--users-file FILE] [--max-failures N]
@@ -15,57 +21,165 @@ usage: token-server [--host HOST] [--port PORT] [--ttl SECONDS]
        token-server hash-password [--user NAME]
        token-server --help | --version";
 
+/// The tutorial's one user, there unless `--user` or `--users-file` gives others.
+pub(crate) const DEFAULT_USER: (&str, &str) = ("magigo", "123456");
+
+const ABOUT: &str =
+    "token-server: hands out login tokens and checks them (the Flask tutorial's token login).";
+
+const AFTER_HELP: &str = "\
+Once it listens, the first line on stdout is `listening on http://HOST:PORT`
+(https with a --tls- option). Ctrl-C (SIGINT) or SIGTERM stops it gracefully.";
+
+/// Every option, once. A doc comment is the option's line in `--help`.
+#[derive(Parser, Debug)]
+#[command(
+    name = "token-server",
+    version,
+    about = ABOUT,
+    override_usage = USAGE,
+    help_template = "{about}\n\n{usage}\n\n{all-args}{after-help}",
+    after_help = AFTER_HELP,
+    // `--port 1 --port 2` is port 2, as with most tools.
+    args_override_self = true,
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
+)]
+struct Arguments {
+    #[command(subcommand)]
+    subcommand: Option<Subcommands>,
+
+    /// Address to listen on (0.0.0.0 opens it to the
+    /// network)
+    #[arg(
+        long,
+        value_name = "HOST",
+        default_value = "127.0.0.1",
+        value_parser = parse_host,
+        verbatim_doc_comment
+    )]
+    host: String,
+
+    /// Port to listen on (0 takes a free port)
+    // Flask's port.
+    #[arg(long, value_name = "PORT", default_value_t = 5000, value_parser = parse_port)]
+    port: u16,
+
+    /// How long a token lives
+    #[arg(long, value_name = "SECONDS", default_value_t = 7200, value_parser = parse_seconds)]
+    ttl: u32,
+
+    #[arg(
+        long = "user",
+        value_name = "NAME:PASSWORD",
+        value_parser = parse_user,
+        help = format!(
+            "A user who may log in; repeat for more (without --user or\n--users-file: {}:{})",
+            DEFAULT_USER.0, DEFAULT_USER.1
+        )
+    )]
+    users: Vec<(String, String)>,
+
+    /// Users from FILE, one NAME:HASH a line (# for comments):
+    /// Argon2id from hash-password, or bcrypt from htpasswd -nbB;
+    /// SIGHUP reads it again
+    #[arg(long, value_name = "FILE", value_parser = parse_file, verbatim_doc_comment)]
+    users_file: Option<PathBuf>,
+
+    /// Failed logins a user name may have from one address, then
+    /// one more every 60/N s; 4N a minute for all names, 12N failed
+    /// token checks (0: no limit; 5 is fail2ban's)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 5,
+        value_parser = parse_count,
+        verbatim_doc_comment
+    )]
+    max_failures: u32,
+
+    /// Threads that check passwords, off the request loop (default:
+    /// the cores but one, at least 1); 64 checks may wait for each,
+    /// then 503 busy
+    #[arg(long, value_name = "N", value_parser = parse_threads, verbatim_doc_comment)]
+    hash_threads: Option<usize>,
+
+    /// A name (as in Host) that may reach /login, /test and /logout;
+    /// repeat for more. Bound to loopback, only localhost and loopback
+    /// addresses do without it (a rebinding name is refused 421);
+    /// bound elsewhere, every name does unless this is given
+    #[arg(
+        long = "allowed-host",
+        value_name = "NAME",
+        value_parser = parse_allowed_host,
+        verbatim_doc_comment
+    )]
+    allowed_hosts: Vec<String>,
+
+    /// Close a connection that sends nothing for this
+    /// long
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        verbatim_doc_comment,
+        // tiny_http's (our fork's) defaults, which say why: one place for them.
+        default_value_t = whole_seconds(tiny_http::Options::default().idle_timeout),
+        value_parser = parse_seconds
+    )]
+    idle_timeout: u32,
+
+    /// Answer 408 to a request not whole this long after its first
+    /// byte
+    #[arg(
+        verbatim_doc_comment,
+        long,
+        value_name = "SECONDS",
+        default_value_t = whole_seconds(tiny_http::Options::default().request_timeout),
+        value_parser = parse_seconds
+    )]
+    request_timeout: u32,
+
+    /// Log nothing per request
+    #[arg(short, long)]
+    quiet: bool,
+
+    /// Log each request's headers too
+    #[arg(short, long)]
+    verbose: bool,
+
+    /// Serve HTTPS with this PEM certificate chain...
+    #[arg(long, value_name = "FILE", value_parser = parse_file)]
+    tls_cert: Option<PathBuf>,
+
+    /// ...and this PEM private key (PKCS#8, PKCS#1 or SEC1)
+    #[arg(long, value_name = "FILE", value_parser = parse_file)]
+    tls_key: Option<PathBuf>,
+
+    /// Serve HTTPS with a self-signed certificate for localhost,
+    /// 127.0.0.1, ::1 and --host, written to FILE for clients to trust
+    /// (curl --cacert FILE), its key to FILE.key (0600); used again
+    /// while it is valid
+    #[arg(long, value_name = "FILE", value_parser = parse_file, verbatim_doc_comment)]
+    tls_self_signed: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Subcommands {
+    /// Reads a password on stdin (from a terminal, twice,
+    /// without echo) and prints its Argon2id hash, or
+    /// NAME:HASH with --user NAME, a line for a users file
+    #[command(verbatim_doc_comment)]
+    HashPassword {
+        /// The user the line is for
+        #[arg(long, value_name = "NAME", value_parser = parse_name)]
+        user: Option<String>,
+    },
+}
+
 /// What `--help` prints: the usage, then each option with its default.
 pub fn help() -> String {
-    let defaults = Config::default();
-    let (name, password) = DEFAULT_USER;
-    format!(
-        "\
-token-server: hands out login tokens and checks them (the Flask tutorial's token login).
-
-{USAGE}
-
-  --host HOST                address to listen on (default {host}; 0.0.0.0 opens it to the network)
-  --port PORT                port to listen on (default {port}; 0 takes a free port)
-  --ttl SECONDS              how long a token lives (default {ttl})
-  --user NAME:PASSWORD       a user who may log in; repeat for more (default {name}:{password},
-                             which is there only when no --user or --users-file is given)
-  --users-file FILE          users from FILE, one NAME:HASH a line (# for comments): Argon2id from
-                             hash-password, or bcrypt from htpasswd -nbB; SIGHUP reads it again
-  --max-failures N           failed logins a user name may have from one address, then one more
-                             every 60/N s; 4N a minute for all names, 12N failed token checks
-                             (default {max_failures}; 0: no limit)
-  --hash-threads N           threads that check passwords, off the request loop (default: the
-                             cores but one, at least 1); 64 checks may wait for each, then 503 busy
-  --allowed-host NAME        a name (as in Host) that may reach /login, /test and /logout;
-                             repeat for more. Bound to loopback, only localhost and loopback
-                             addresses do without it (a rebinding name is refused 421);
-                             bound elsewhere, every name does unless this is given
-  --idle-timeout SECONDS     close a connection that sends nothing for this long (default {idle})
-  --request-timeout SECONDS  answer 408 to a request not whole this long after its first byte
-                             (default {request})
-  --quiet                    log nothing per request
-  --verbose                  log each request's headers too
-  --tls-cert FILE            serve HTTPS with this PEM certificate chain...
-  --tls-key FILE             ...and this PEM private key (PKCS#8, PKCS#1 or SEC1)
-  --tls-self-signed FILE     serve HTTPS with a self-signed certificate for localhost, 127.0.0.1,
-                             ::1 and --host, written to FILE for clients to trust (curl --cacert
-                             FILE), its key to FILE.key (0600); used again while it is valid
-  --help                     show this help
-  --version                  show the version
-
-token-server hash-password [--user NAME] reads a password on stdin (from a terminal, twice,
-without echo) and prints its Argon2id hash, or NAME:HASH, a line for a users file.
-
-Once it listens, the first line on stdout is `listening on http://HOST:PORT`
-(https with a --tls- option). Ctrl-C (SIGINT) or SIGTERM stops it gracefully.",
-        host = defaults.host,
-        port = defaults.port,
-        ttl = defaults.ttl_seconds,
-        max_failures = defaults.max_failures,
-        idle = defaults.idle_timeout_seconds,
-        request = defaults.request_timeout_seconds,
-    )
+    let help = Arguments::command().render_help().to_string();
+    help.trim_end().to_string()
 }
 
 /// How much the server says about each request.
@@ -78,9 +192,6 @@ pub enum Verbosity {
     /// One line per request, then its headers.
     Verbose,
 }
-
-/// The tutorial's one user, there unless `--user` gives others.
-pub(crate) const DEFAULT_USER: (&str, &str) = ("magigo", "123456");
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -122,118 +233,55 @@ pub enum Command {
     Version,
 }
 
-/// The defaults: what `token-server` with no arguments does.
+/// The defaults: what `token-server` with no arguments runs with.
 impl Default for Config {
     fn default() -> Config {
-        let (name, password) = DEFAULT_USER;
-        // The timeouts are tiny_http's (our fork's) defaults, which say why
-        // (Apache's KeepAliveTimeout; within nginx's client_header_timeout):
-        // one place for them.
-        let connections = tiny_http::Options::default();
-        let seconds = |duration: std::time::Duration| duration.as_secs() as u32;
-        Config {
-            host: "127.0.0.1".to_string(),
-            // Flask's port.
-            port: 5000,
-            ttl_seconds: 7200,
-            idle_timeout_seconds: seconds(connections.idle_timeout),
-            request_timeout_seconds: seconds(connections.request_timeout),
-            users: vec![(name.to_string(), password.to_string())],
-            users_file: None,
-            // fail2ban's maxretry.
-            max_failures: 5,
-            hash_threads: default_hash_threads(),
-            allowed_hosts: Vec::new(),
-            tls: None,
-            default_users: true,
-            verbosity: Verbosity::Normal,
+        match parse(&[]) {
+            Ok(Command::Run(config)) => config,
+            // The declarations above give every option a default or none.
+            other => unreachable!("no arguments gave {other:?}"),
         }
     }
 }
 
 /// Reads the arguments after the program name. `Err` is a one-line message.
 pub fn parse(args: &[String]) -> Result<Command, String> {
-    if let Some((first, rest)) = args.split_first()
-        && first == "hash-password"
-    {
-        return parse_hash_password(rest);
-    }
-    let mut config = Config::default();
-    let mut users = Vec::new();
-    let mut quiet = false;
-    let mut verbose = false;
-    let (mut tls_cert, mut tls_key, mut tls_self_signed) = (None, None, None);
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        // `--port=8080` and `--port 8080` are the same.
-        let (flag, inline_value) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
-            _ => (arg.as_str(), None),
-        };
-        let takes_value = matches!(
-            flag,
-            "--host"
-                | "--port"
-                | "--ttl"
-                | "--user"
-                | "--idle-timeout"
-                | "--request-timeout"
-                | "--tls-cert"
-                | "--tls-key"
-                | "--tls-self-signed"
-                | "--users-file"
-                | "--max-failures"
-                | "--allowed-host"
-                | "--hash-threads"
-        );
-        if !takes_value && inline_value.is_some() {
-            return Err(format!("{flag} takes no value"));
+    let program = std::iter::once("token-server");
+    let matches =
+        Arguments::command().try_get_matches_from(program.chain(args.iter().map(String::as_str)));
+    let arguments = match matches.and_then(|matches| Arguments::from_arg_matches(&matches)) {
+        Ok(arguments) => arguments,
+        Err(error) if error.kind() == ErrorKind::DisplayHelp => return Ok(Command::Help),
+        Err(error) if error.kind() == ErrorKind::DisplayVersion => return Ok(Command::Version),
+        Err(error) => {
+            let message = one_line(&error);
+            return Err(match args.first() {
+                Some(first) if first == "hash-password" => format!("hash-password: {message}"),
+                _ => message,
+            });
         }
-        let mut value = || match inline_value.clone() {
-            Some(value) => Ok(value),
-            None => args.next().cloned().ok_or(format!("{flag} needs a value")),
-        };
-        match flag {
-            "--help" | "-h" => return Ok(Command::Help),
-            "--version" | "-V" => return Ok(Command::Version),
-            "--quiet" | "-q" => quiet = true,
-            "--verbose" | "-v" => verbose = true,
-            "--host" => config.host = parse_host(&value()?)?,
-            "--port" => config.port = parse_port(&value()?)?,
-            "--ttl" => config.ttl_seconds = parse_seconds(flag, &value()?)?,
-            "--idle-timeout" => config.idle_timeout_seconds = parse_seconds(flag, &value()?)?,
-            "--request-timeout" => {
-                config.request_timeout_seconds = parse_seconds(flag, &value()?)?;
-            }
-            "--users-file" => config.users_file = Some(parse_file(flag, &value()?)?),
-            "--max-failures" => config.max_failures = parse_count(flag, &value()?)?,
-            "--hash-threads" => {
-                config.hash_threads = match parse_count(flag, &value()?)? {
-                    0 => return Err("--hash-threads: at least 1".to_string()),
-                    count => count as usize,
-                };
-            }
-            "--allowed-host" => config.allowed_hosts.push(parse_allowed_host(&value()?)?),
-            "--tls-cert" => tls_cert = Some(parse_file(flag, &value()?)?),
-            "--tls-key" => tls_key = Some(parse_file(flag, &value()?)?),
-            "--tls-self-signed" => tls_self_signed = Some(parse_file(flag, &value()?)?),
-            "--user" => {
-                let user = parse_user(&value()?)?;
-                if users.iter().any(|(name, _)| *name == user.0) {
-                    return Err(format!("--user: user '{}' is given twice", user.0));
-                }
-                users.push(user);
-            }
-            _ => return Err(format!("unknown argument '{arg}'")),
-        }
-    }
-    config.verbosity = match (quiet, verbose) {
-        (true, true) => return Err("--quiet and --verbose cannot be used together".to_string()),
-        (true, false) => Verbosity::Quiet,
-        (false, true) => Verbosity::Verbose,
-        (false, false) => Verbosity::Normal,
     };
-    config.tls = match (tls_cert, tls_key, tls_self_signed) {
+    if let Some(Subcommands::HashPassword { user }) = arguments.subcommand {
+        return Ok(Command::HashPassword { user });
+    }
+    Ok(Command::Run(config(arguments)?))
+}
+
+/// What the options mean together, which clap's declarations do not say.
+fn config(arguments: Arguments) -> Result<Config, String> {
+    for (index, (name, _)) in arguments.users.iter().enumerate() {
+        if arguments.users[..index]
+            .iter()
+            .any(|(earlier, _)| earlier == name)
+        {
+            return Err(format!("--user: user '{name}' is given twice"));
+        }
+    }
+    let tls = match (
+        arguments.tls_cert,
+        arguments.tls_key,
+        arguments.tls_self_signed,
+    ) {
         (None, None, None) => None,
         (Some(cert), Some(key), None) => Some(CertificateSource::Files { cert, key }),
         (None, None, Some(path)) => Some(CertificateSource::SelfSigned(path)),
@@ -244,21 +292,92 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         }
         _ => return Err("--tls-cert and --tls-key go together".to_string()),
     };
+    let verbosity = match (arguments.quiet, arguments.verbose) {
+        (true, true) => return Err("--quiet and --verbose cannot be used together".to_string()),
+        (true, false) => Verbosity::Quiet,
+        (false, true) => Verbosity::Verbose,
+        (false, false) => Verbosity::Normal,
+    };
     // The default user is there only when no user is given.
-    if !users.is_empty() || config.users_file.is_some() {
-        config.users = users;
-        config.default_users = false;
-    }
-    Ok(Command::Run(config))
+    let default_users = arguments.users.is_empty() && arguments.users_file.is_none();
+    let users = match default_users {
+        true => vec![(DEFAULT_USER.0.to_string(), DEFAULT_USER.1.to_string())],
+        false => arguments.users,
+    };
+    Ok(Config {
+        host: arguments.host,
+        port: arguments.port,
+        ttl_seconds: arguments.ttl,
+        idle_timeout_seconds: arguments.idle_timeout,
+        request_timeout_seconds: arguments.request_timeout,
+        users,
+        users_file: arguments.users_file,
+        max_failures: arguments.max_failures,
+        hash_threads: arguments.hash_threads.unwrap_or_else(default_hash_threads),
+        allowed_hosts: arguments.allowed_hosts,
+        tls,
+        default_users,
+        verbosity,
+    })
 }
 
-fn parse_host(value: &str) -> Result<String, String> {
-    // `[::1]`, as in a URL, is the same host as `::1`.
-    let host = value.trim_start_matches('[').trim_end_matches(']');
-    if host.is_empty() {
-        return Err("--host: the host is empty".to_string());
+/// clap's error in one line, as the spec asks (clap's own take several, with
+/// the usage and a tip): `--port: 'abc' is not a port number (0 to 65535)`,
+/// `unknown argument '--prot' (did you mean '--port'?)`.
+fn one_line(error: &clap::Error) -> String {
+    let context = |kind| match error.get(kind) {
+        Some(ContextValue::String(value)) => value.clone(),
+        Some(ContextValue::Strings(values)) => values.join(", "),
+        _ => String::new(),
+    };
+    // "--port <PORT>" names the option "--port".
+    let option = |kind| {
+        let arg = context(kind);
+        arg.split_once(' ')
+            .map_or(arg.clone(), |(flag, _)| flag.to_string())
+    };
+    match error.kind() {
+        ErrorKind::ValueValidation => {
+            let reason =
+                std::error::Error::source(error).map_or(String::new(), |why| why.to_string());
+            format!("{}: {reason}", option(ContextKind::InvalidArg))
+        }
+        ErrorKind::InvalidValue => format!("{} needs a value", option(ContextKind::InvalidArg)),
+        ErrorKind::TooManyValues | ErrorKind::NoEquals => {
+            format!("{} takes no value", option(ContextKind::InvalidArg))
+        }
+        // `--port 1 hash-password`: the only conflict clap is told of.
+        ErrorKind::ArgumentConflict => format!(
+            "{} cannot be used with {}",
+            option(ContextKind::PriorArg),
+            context(ContextKind::InvalidSubcommand)
+        ),
+        ErrorKind::UnknownArgument | ErrorKind::InvalidSubcommand => {
+            let unknown = context(ContextKind::InvalidArg);
+            let unknown = match unknown.is_empty() {
+                true => context(ContextKind::InvalidSubcommand),
+                false => unknown,
+            };
+            let suggested = match context(ContextKind::SuggestedArg) {
+                suggested if suggested.is_empty() => context(ContextKind::SuggestedSubcommand),
+                suggested => suggested,
+            };
+            match suggested.is_empty() {
+                true => format!("unknown argument '{unknown}'"),
+                false => format!("unknown argument '{unknown}' (did you mean '{suggested}'?)"),
+            }
+        }
+        // Any other: clap's first line, without its "error: ".
+        _ => {
+            let rendered = error.render().to_string();
+            let first = rendered.lines().next().unwrap_or("bad arguments");
+            first.trim_start_matches("error: ").to_string()
+        }
     }
-    Ok(host.to_string())
+}
+
+fn whole_seconds(duration: std::time::Duration) -> u32 {
+    u32::try_from(duration.as_secs()).unwrap_or(u32::MAX)
 }
 
 /// The cores but one, for the request loop and the connections, at least 1.
@@ -268,26 +387,21 @@ fn default_hash_threads() -> usize {
         .max(1)
 }
 
-/// `hash-password [--user NAME]`.
-fn parse_hash_password(args: &[String]) -> Result<Command, String> {
-    let mut user = None;
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let value = match arg.split_once('=') {
-            Some(("--user", value)) => value.to_string(),
-            _ if arg == "--user" => args
-                .next()
-                .cloned()
-                .ok_or("hash-password: --user needs a value")?,
-            _ if arg == "--help" || arg == "-h" => return Ok(Command::Help),
-            _ => return Err(format!("hash-password: unknown argument '{arg}'")),
-        };
-        if value.is_empty() || value.contains(':') {
-            return Err("hash-password: --user NAME: a name, not empty, without ':'".to_string());
-        }
-        user = Some(value);
+fn parse_host(value: &str) -> Result<String, String> {
+    // `[::1]`, as in a URL, is the same host as `::1`.
+    let host = value.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err("the host is empty".to_string());
     }
-    Ok(Command::HashPassword { user })
+    Ok(host.to_string())
+}
+
+/// A name for `hash-password --user`: a users file's `NAME:` part.
+fn parse_name(value: &str) -> Result<String, String> {
+    if value.is_empty() || value.contains(':') {
+        return Err("a name, not empty, without ':'".to_string());
+    }
+    Ok(value.to_string())
 }
 
 /// A name as a `Host` header gives it, without a port, kept in lower case
@@ -298,9 +412,7 @@ fn parse_allowed_host(value: &str) -> Result<String, String> {
             .bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || b".-_:[]".contains(&byte));
     if !valid {
-        return Err(format!(
-            "--allowed-host: '{value}' is not a host name or address"
-        ));
+        return Err(format!("'{value}' is not a host name or address"));
     }
     Ok(value.to_ascii_lowercase())
 }
@@ -308,42 +420,44 @@ fn parse_allowed_host(value: &str) -> Result<String, String> {
 fn parse_port(value: &str) -> Result<u16, String> {
     value
         .parse()
-        .map_err(|_| format!("--port: '{value}' is not a port number (0 to 65535)"))
+        .map_err(|_| format!("'{value}' is not a port number (0 to 65535)"))
 }
 
-fn parse_seconds(flag: &str, value: &str) -> Result<u32, String> {
+fn parse_seconds(value: &str) -> Result<u32, String> {
     match value.parse::<u32>() {
         Ok(seconds) if seconds > 0 => Ok(seconds),
         _ => Err(format!(
-            "{flag}: '{value}' is not a whole number of seconds from 1 to {}",
+            "'{value}' is not a whole number of seconds from 1 to {}",
             u32::MAX
         )),
     }
 }
 
-fn parse_count(flag: &str, value: &str) -> Result<u32, String> {
-    value.parse().map_err(|_| {
-        format!(
-            "{flag}: '{value}' is not a whole number from 0 to {}",
-            u32::MAX
-        )
-    })
+fn parse_count(value: &str) -> Result<u32, String> {
+    value
+        .parse()
+        .map_err(|_| format!("'{value}' is not a whole number from 0 to {}", u32::MAX))
 }
 
-fn parse_file(flag: &str, value: &str) -> Result<PathBuf, String> {
+fn parse_threads(value: &str) -> Result<usize, String> {
+    match parse_count(value)? {
+        0 => Err("at least 1".to_string()),
+        count => Ok(count as usize),
+    }
+}
+
+fn parse_file(value: &str) -> Result<PathBuf, String> {
     if value.is_empty() {
-        return Err(format!("{flag}: the file name is empty"));
+        return Err("the file name is empty".to_string());
     }
     Ok(PathBuf::from(value))
 }
 
 fn parse_user(value: &str) -> Result<(String, String), String> {
     match value.split_once(':') {
-        Some((name, "")) if !name.is_empty() => {
-            Err(format!("--user: user '{name}' has an empty password"))
-        }
+        Some((name, "")) if !name.is_empty() => Err(format!("user '{name}' has an empty password")),
         Some((name, password)) if !name.is_empty() => Ok((name.to_string(), password.to_string())),
-        _ => Err(format!("--user: '{value}' is not NAME:PASSWORD")),
+        _ => Err(format!("'{value}' is not NAME:PASSWORD")),
     }
 }
 
@@ -361,6 +475,12 @@ mod tests {
             Ok(Command::Run(config)) => config,
             other => panic!("expected a config, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_declarations_hold_together() {
+        // clap's own checks of the declarations (names, defaults, conflicts).
+        Arguments::command().debug_assert();
     }
 
     #[test]
@@ -542,6 +662,88 @@ mod tests {
         );
         assert!(parse_strs(&["--tls-self-signed", ""]).is_err());
         assert!(parse_strs(&["--tls-self-signed"]).is_err());
+    }
+
+    #[test]
+    fn a_misspelled_option_is_named_with_the_one_meant() {
+        assert_eq!(
+            parse_strs(&["--prot", "8080"]),
+            Err("unknown argument '--prot' (did you mean '--port'?)".into())
+        );
+        assert_eq!(
+            parse_strs(&["hash-pasword"]),
+            Err("unknown argument 'hash-pasword' (did you mean 'hash-password'?)".into())
+        );
+    }
+
+    #[test]
+    fn the_last_of_an_option_given_twice_counts() {
+        assert_eq!(config(&["--port", "1", "--port=2"]).port, 2);
+    }
+
+    #[test]
+    fn hash_password() {
+        assert_eq!(
+            parse_strs(&["hash-password"]),
+            Ok(Command::HashPassword { user: None })
+        );
+        assert_eq!(
+            parse_strs(&["hash-password", "--user", "ann"]),
+            Ok(Command::HashPassword {
+                user: Some("ann".into())
+            })
+        );
+        assert_eq!(
+            parse_strs(&["hash-password", "--user=a:b"]),
+            Err("hash-password: --user: a name, not empty, without ':'".into())
+        );
+        assert_eq!(
+            parse_strs(&["hash-password", "--port", "1"]),
+            Err("hash-password: unknown argument '--port'".into())
+        );
+        assert_eq!(
+            parse_strs(&["--port", "1", "hash-password"]),
+            Err("--port cannot be used with hash-password".into())
+        );
+        assert_eq!(parse_strs(&["hash-password", "--help"]), Ok(Command::Help));
+    }
+
+    #[test]
+    fn short_options() {
+        assert_eq!(config(&["-q"]).verbosity, Verbosity::Quiet);
+        assert_eq!(config(&["-v"]).verbosity, Verbosity::Verbose);
+        assert_eq!(parse_strs(&["-h"]), Ok(Command::Help));
+        assert_eq!(parse_strs(&["-V"]), Ok(Command::Version));
+    }
+
+    #[test]
+    fn every_error_is_one_line() {
+        for args in [
+            &["--port"][..],
+            &["--quiet=yes"],
+            &["--quiet", "--verbose"],
+            &["--hash-threads", "0"],
+            &["--allowed-host", "a b"],
+            &["--help=1"],
+            &["-x"],
+        ] {
+            let message = parse_strs(args).expect_err("an error");
+            assert!(!message.contains('\n'), "{args:?}: {message}");
+            assert!(!message.starts_with("error"), "{args:?}: {message}");
+        }
+    }
+
+    #[test]
+    fn the_help_names_every_option_with_its_default() {
+        let help = help();
+        assert!(help.starts_with("token-server: hands out login tokens"));
+        assert!(help.contains(USAGE));
+        assert!(help.contains("--port <PORT>"));
+        assert!(help.contains("[default: 5000]"));
+        assert!(help.contains("[default: 7200]"));
+        assert!(help.contains("magigo:123456"));
+        assert!(!help.contains("\n\n\n"));
+        assert!(help.lines().all(|line| line.len() <= 100), "{help}");
     }
 
     #[test]
