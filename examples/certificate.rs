@@ -21,19 +21,12 @@ fn main() -> ExitCode {
     } else {
         names.iter().map(String::as_str).collect()
     };
-    let today = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs() / 86_400);
-    let date = |days: u64| {
-        let (year, month, day) = token_server::log::calendar::civil_date(days);
-        (year as i32, month as u8, day as u8)
+    let today = time::OffsetDateTime::now_utc().date();
+    let date = |days: i64| {
+        let date = today + time::Duration::days(days);
+        (date.year(), u8::from(date.month()), date.day())
     };
-    let pem = testkit::tls::certificate_for(
-        Path::new(key),
-        &names,
-        date(today.saturating_sub(1)),
-        date(today + 365),
-    );
+    let pem = testkit::tls::certificate_for(Path::new(key), &names, date(-1), date(365));
     if let Err(error) = std::fs::write(certificate, pem) {
         eprintln!("certificate: cannot write {certificate}: {error}");
         return ExitCode::FAILURE;

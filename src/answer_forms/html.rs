@@ -6,7 +6,6 @@
 
 use super::refusal_of;
 use crate::answer::{Answer, Detail};
-use crate::log::calendar;
 use crate::pages::{document, escape};
 
 /// The page for `answer`, from `path`; `token` is the one a `/test` or
@@ -110,13 +109,16 @@ fn refused_in_words(answer: &Answer, path: &str) -> String {
 
 /// `2026-12-04 17:30:00 UTC`.
 fn utc(time: f64) -> String {
-    let seconds = time.max(0.0) as u64;
-    let (year, month, day) = calendar::civil_date(seconds / 86_400);
-    let of_day = seconds % 86_400;
+    // A token's expiry is at most u32::MAX seconds: always a date time takes.
+    let utc = time::OffsetDateTime::from_unix_timestamp(time.max(0.0) as i64)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        of_day / 3600,
-        of_day % 3600 / 60,
-        of_day % 60
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        utc.year(),
+        u8::from(utc.month()),
+        utc.day(),
+        utc.hour(),
+        utc.minute(),
+        utc.second()
     )
 }

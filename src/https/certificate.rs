@@ -13,8 +13,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rustls::ServerConfig;
 use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-
-use crate::log::calendar;
+use time::{Duration, OffsetDateTime};
+use yasna::Tag;
 
 /// Where the certificate comes from (`--tls-...`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,9 +116,6 @@ pub fn load(source: &CertificateSource, host: &str, now: SystemTime) -> Result<H
 /// refuses with only "failed to parse private key": an RSA key under 2048
 /// bits, and a P-521 key. `None` for any other.
 fn unusable_key(key: &PrivateKeyDer<'_>) -> Option<String> {
-    const SEQUENCE: u8 = 0x30;
-    const INTEGER: u8 = 0x02;
-    const OCTET_STRING: u8 = 0x04;
     // secp521r1, 1.3.132.0.35, as DER.
     const P521: [u8; 7] = [0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
     // rsaEncryption, 1.2.840.113549.1.1.1, as DER.
@@ -133,20 +130,30 @@ fn unusable_key(key: &PrivateKeyDer<'_>) -> Option<String> {
         );
     }
     // RSAPrivateKey (RFC 8017 A.1.2): version, then the modulus; in PKCS#8
-    // (RFC 5208), inside an OCTET STRING after the algorithm.
+    // (RFC 5208), inside an OCTET STRING after the version and the algorithm.
+    let pkcs8_contents = |info: &mut yasna::BERReaderSeq| {
+        skip(info.next())?;
+        skip(info.next())?;
+        let key = info.next().read_bytes()?;
+        while info.read_optional(skip)?.is_some() {}
+        Ok(key)
+    };
     let rsa_private_key = match key {
-        PrivateKeyDer::Pkcs1(_) => der,
+        PrivateKeyDer::Pkcs1(_) => der.to_vec(),
         PrivateKeyDer::Pkcs8(_) if contains(&RSA) => {
-            let (_, info, _) = der_item(der, SEQUENCE)?;
-            let (_, _, rest) = der_item(info, INTEGER)?;
-            let (_, _, rest) = der_item(rest, SEQUENCE)?;
-            der_item(rest, OCTET_STRING)?.1
+            yasna::parse_der(der, |reader| reader.read_sequence(pkcs8_contents)).ok()?
         }
         _ => return None,
     };
-    let (_, fields, _) = der_item(rsa_private_key, SEQUENCE)?;
-    let (_, _, rest) = der_item(fields, INTEGER)?;
-    let (_, modulus, _) = der_item(rest, INTEGER)?;
+    let (modulus, _) = yasna::parse_der(&rsa_private_key, |reader| {
+        reader.read_sequence(|fields| {
+            skip(fields.next())?;
+            let modulus = fields.next().read_bigint_bytes()?;
+            while fields.read_optional(skip)?.is_some() {}
+            Ok(modulus)
+        })
+    })
+    .ok()?;
     let modulus = &modulus[modulus.iter().take_while(|&&byte| byte == 0).count()..];
     let bits = modulus.len() * 8
         - modulus
@@ -295,19 +302,18 @@ fn self_signed(
     params
         .distinguished_name
         .push(rcgen::DnType::CommonName, "token-server, self-signed");
-    let today = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() / 86_400;
-    let date = |days: u64| {
-        let (year, month, day) = calendar::civil_date(days);
-        // rcgen takes years up to 9999 (and panics past them).
-        if year > 9999 {
-            return Err(format!(
-                "--tls-self-signed: the clock says the year is {year}"
-            ));
-        }
-        Ok(rcgen::date_time_ymd(year as i32, month as u8, day as u8))
+    // rcgen takes dates of years up to 9999, as time does.
+    let seconds = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let midnight = |days: i64| {
+        i64::try_from(seconds)
+            .ok()
+            .and_then(|seconds| OffsetDateTime::from_unix_timestamp(seconds).ok())
+            .and_then(|now| now.date().checked_add(Duration::days(days)))
+            .map(|date| date.midnight().assume_utc())
+            .ok_or("--tls-self-signed: the clock says a year past 9999".to_string())
     };
-    params.not_before = date(today.saturating_sub(1))?;
-    params.not_after = date(today + 365)?;
+    params.not_before = midnight(-1)?;
+    params.not_after = midnight(365)?;
     let key = rcgen::KeyPair::generate().map_err(failed)?;
     let certificate = params.self_signed(&key).map_err(failed)?;
     Ok((certificate, key))
@@ -394,9 +400,14 @@ pub fn sha256_fingerprint(der: &[u8]) -> String {
 fn validity_warning(path: &Path, der: &[u8], now: SystemTime) -> Option<String> {
     let (not_before, not_after) = validity(der)?;
     let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs() as i64;
-    let day = |seconds: i64| {
-        let (year, month, day) = calendar::civil_date(seconds.max(0) as u64 / 86_400);
-        format!("{year:04}-{month:02}-{day:02}")
+    let day = |seconds: i64| match OffsetDateTime::from_unix_timestamp(seconds) {
+        Ok(utc) => format!(
+            "{:04}-{:02}-{:02}",
+            utc.year(),
+            u8::from(utc.month()),
+            utc.day()
+        ),
+        Err(_) => format!("{seconds} s after 1970"),
     };
     let shown = path.display();
     if now > not_after {
@@ -417,83 +428,44 @@ fn validity_warning(path: &Path, der: &[u8], now: SystemTime) -> Option<String> 
 /// A certificate's validity, (notBefore, notAfter) in Unix seconds, read from
 /// its DER (RFC 5280 4.1): Certificate, then tbsCertificate, then the
 /// optional version, serialNumber, signature, issuer, and validity. `None`
-/// for anything else; a few lines of DER here, rather than an X.509 parser
-/// for two dates.
+/// for anything else. Read with yasna, the DER crate rcgen writes
+/// certificates with.
 pub(crate) fn validity(der: &[u8]) -> Option<(i64, i64)> {
-    const SEQUENCE: u8 = 0x30;
-    let (_, certificate, _) = der_item(der, SEQUENCE)?;
-    let (_, mut tbs, _) = der_item(certificate, SEQUENCE)?;
-    if tbs.first() == Some(&0xa0) {
-        tbs = der_any(tbs)?.2;
-    }
-    for _ in ["serialNumber", "signature", "issuer"] {
-        tbs = der_any(tbs)?.2;
-    }
-    let (_, validity, _) = der_item(tbs, SEQUENCE)?;
-    let (not_before_tag, not_before, rest) = der_any(validity)?;
-    let (not_after_tag, not_after, _) = der_any(rest)?;
-    Some((
-        der_time(not_before_tag, not_before)?,
-        der_time(not_after_tag, not_after)?,
-    ))
-}
-
-/// The item at the start of `bytes` if its tag is `tag`: (tag, contents, rest).
-fn der_item(bytes: &[u8], tag: u8) -> Option<(u8, &[u8], &[u8])> {
-    der_any(bytes).filter(|(found, ..)| *found == tag)
-}
-
-/// The item at the start of `bytes`: (tag, contents, what follows it).
-fn der_any(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = bytes.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (length, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let count = usize::from(first & 0x7f);
-        if count == 0 || count > 4 || rest.len() < count {
-            return None;
-        }
-        let length = rest[..count]
-            .iter()
-            .fold(0usize, |length, &byte| length << 8 | usize::from(byte));
-        (length, &rest[count..])
-    };
-    (rest.len() >= length).then(|| (tag, &rest[..length], &rest[length..]))
-}
-
-/// UTCTime (`YYMMDDHHMMSSZ`, years 1950-2049) or GeneralizedTime
-/// (`YYYYMMDDHHMMSSZ`), in Unix seconds.
-fn der_time(tag: u8, text: &[u8]) -> Option<i64> {
-    let digits = |part: &[u8]| -> Option<i64> {
-        part.iter().try_fold(0i64, |number, &byte| {
-            byte.is_ascii_digit()
-                .then(|| number * 10 + i64::from(byte - b'0'))
+    yasna::parse_der(der, |reader| {
+        reader.read_sequence(|certificate| {
+            let validity = certificate.next().read_sequence(|tbs| {
+                tbs.read_optional(|version| version.read_tagged(Tag::context(0), skip))?;
+                for _ in ["serialNumber", "signature", "issuer"] {
+                    skip(tbs.next())?;
+                }
+                let validity = tbs.next().read_sequence(|validity| {
+                    Ok((read_time(validity.next())?, read_time(validity.next())?))
+                })?;
+                // subject, subjectPublicKeyInfo, and the optional rest.
+                while tbs.read_optional(skip)?.is_some() {}
+                Ok(validity)
+            })?;
+            for _ in ["signatureAlgorithm", "signatureValue"] {
+                skip(certificate.next())?;
+            }
+            Ok(validity)
         })
+    })
+    .ok()
+}
+
+/// UTCTime (years 1950-2049) or GeneralizedTime, in Unix seconds.
+fn read_time(reader: yasna::BERReader) -> yasna::ASN1Result<i64> {
+    let time = match reader.lookahead_tag()? {
+        yasna::tags::TAG_UTCTIME => *reader.read_utctime()?.datetime(),
+        _ => *reader.read_generalized_time()?.datetime(),
     };
-    let (year, rest) = match (tag, text.len()) {
-        (0x17, 13) => {
-            let short = digits(&text[..2])?;
-            (
-                if short >= 50 {
-                    1900 + short
-                } else {
-                    2000 + short
-                },
-                &text[2..],
-            )
-        }
-        (0x18, 15) => (digits(&text[..4])?, &text[4..]),
-        _ => return None,
-    };
-    if rest.last() != Some(&b'Z') {
-        return None;
-    }
-    let field = |at: usize| digits(&rest[at..at + 2]);
-    let (month, day, hour, minute, second) =
-        (field(0)?, field(2)?, field(4)?, field(6)?, field(8)?);
-    let days = calendar::days_since_1970(year, month, day);
-    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
+    Ok(time.unix_timestamp())
+}
+
+/// Reads past an item, whatever it is.
+fn skip(reader: yasna::BERReader) -> yasna::ASN1Result<()> {
+    reader.read_der().map(drop)
 }
 
 #[cfg(test)]
@@ -512,7 +484,10 @@ mod tests {
     fn validity_of_utc_and_generalized_times() {
         // rcgen writes UTCTime for years before 2050, GeneralizedTime after.
         let der = certificate_valid((2026, 11, 30), (2027, 12, 1));
-        let days = |y, m, d| calendar::days_since_1970(y, m, d) * 86_400;
+        let days = |y, m, d| {
+            let date = time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d);
+            date.unwrap().midnight().assume_utc().unix_timestamp()
+        };
         assert_eq!(
             validity(&der),
             Some((days(2026, 11, 30), days(2027, 12, 1)))

@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::auth;
-use crate::log::calendar;
 
 /// What one log line says about one answer: its facts, as the loop had them,
 /// not yet formatted.
@@ -105,13 +104,18 @@ fn push_timestamp(line: &mut String, time: SystemTime) {
     SECOND.with(|second| {
         let mut second = second.borrow_mut();
         if second.0 != seconds {
-            let (year, month, day) = calendar::civil_date(seconds / 86_400);
-            let time_of_day = seconds % 86_400;
+            let utc = i64::try_from(seconds)
+                .ok()
+                .and_then(|seconds| time::OffsetDateTime::from_unix_timestamp(seconds).ok())
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
             let text = format!(
-                "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.",
-                time_of_day / 3600,
-                time_of_day % 3600 / 60,
-                time_of_day % 60,
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.",
+                utc.year(),
+                u8::from(utc.month()),
+                utc.day(),
+                utc.hour(),
+                utc.minute(),
+                utc.second(),
             );
             *second = (seconds, text);
         }
@@ -282,6 +286,21 @@ mod tests {
             masked_url("/test?token=a&token=b"),
             "/test?token=***&token=***"
         );
+    }
+
+    #[test]
+    fn timestamps_across_leap_days_and_years() {
+        // Checked with Python's datetime.
+        for (millis, expected) in [
+            (0, "1970-01-01T00:00:00.000Z"),
+            (951_782_400_000, "2000-02-29T00:00:00.000Z"),
+            (1_798_761_599_999, "2026-12-31T23:59:59.999Z"),
+            (4_107_542_399_001, "2100-02-28T23:59:59.001Z"),
+        ] {
+            let mut line = String::new();
+            push_timestamp(&mut line, UNIX_EPOCH + Duration::from_millis(millis));
+            assert_eq!(line, expected);
+        }
     }
 
     /// 2026-11-27T11:02:03.456Z.

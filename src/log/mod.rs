@@ -4,10 +4,7 @@
 //! - `line`: what a line says, with secrets masked and client-chosen names
 //!   quoted (`Entry`, `line`);
 //! - `writer`: the thread that formats and writes the lines, batched, and
-//!   counts what it had to drop when nobody reads stderr;
-//! - `calendar`: days and dates, for the lines' timestamps and a
-//!   certificate's validity.
+//!   counts what it had to drop when nobody reads stderr.
 
-pub mod calendar;
 pub mod line;
 pub mod writer;
