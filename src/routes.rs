@@ -579,15 +579,9 @@ fn unread_body_type(request: &Request) -> Option<&str> {
 /// `/`: the usage page, as text, or as HTML for a browser; `Vary: Accept`
 /// on both, so that no cache hands one kind of client the other's.
 fn usage(request: &Request, app: &App) -> Answer {
-    // Behind `--host 0.0.0.0` the listening address is no address a client can
-    // use; the Host header says which one this client did use.
-    let scheme = app.scheme;
-    let base = match request.header("Host") {
-        Some(host) if app.address.ip().is_unspecified() && is_shell_safe(host) => {
-            format!("{scheme}://{host}")
-        }
-        _ => format!("{scheme}://{}", app.address),
-    };
+    // Behind `--host 0.0.0.0`, the Host this client used, if it is plain.
+    let address = tiny_http::address_for_client(app.address, request.header("Host"));
+    let base = format!("{}://{address}", app.scheme);
     let usage = Usage {
         base: &base,
         default_user: app.default_user,
@@ -602,16 +596,6 @@ fn usage(request: &Request, app: &App) -> Answer {
         Answer::new(200, pages::text(&usage))
     };
     answer.with_header("Vary", "Accept")
-}
-
-/// A `Host` value that can stand in a shell line as it is (the curl lines
-/// are pasted into shells): letters, digits, `.-_:[]`. Any other is not
-/// used; the listening address is.
-fn is_shell_safe(host: &str) -> bool {
-    !host.is_empty()
-        && host
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || b".-_:[]".contains(&byte))
 }
 
 /// The path of a request target, without its query: `/test?token=x` gives `/test`.

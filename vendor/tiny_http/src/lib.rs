@@ -35,6 +35,7 @@
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 
+pub use address::address_for_client;
 pub use method::Method;
 pub use refusal::Refusal;
 pub use request::{BodyTooLarge, Request};
@@ -43,6 +44,7 @@ pub use server::{NoRequest, Server};
 pub use shared::{OnError, OnRefusal, Options, ServerError};
 pub use test::TestRequest;
 
+mod address;
 mod body;
 mod connection;
 mod connection_thread;

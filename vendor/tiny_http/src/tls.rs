@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use rustls::{ServerConfig, ServerConnection};
 
+use crate::address::address_for_client;
 use crate::connection::Connection;
 use crate::method::Version;
 use crate::refusal::{ReadError, Refusal};
@@ -131,14 +132,8 @@ fn answer_plain_http(connection: &mut Connection<'_>, deadline: Instant, shared:
         return NoTls::Closed;
     }
     let head = head.ok();
-    // Listening on all addresses, the server's own is none a client can use;
-    // the client's `Host` says which it did use.
-    let address = match head.as_ref().and_then(|head| head.headers.first("Host")) {
-        Some(host) if shared.local_addr.ip().is_unspecified() && !host.is_empty() => {
-            host.to_string()
-        }
-        _ => shared.local_addr.to_string(),
-    };
+    let host = head.as_ref().and_then(|head| head.headers.first("Host"));
+    let address = address_for_client(shared.local_addr, host);
     let answer = Response::new(
         400,
         format!("this port speaks HTTPS: https://{address}/").into_bytes(),
