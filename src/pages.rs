@@ -31,6 +31,24 @@ button { margin-top: 0.4rem; padding: 0.3rem 1rem; }
 pre { background: #f3f3f3; padding: 0.6rem; overflow-x: auto; }
 .token { user-select: all; word-break: break-all; background: #f3f3f3; padding: 0.2rem; }";
 
+/// The routes people use, and what each does, as both pages list them (a
+/// test checks that `routes::handle` routes each).
+pub const ROUTES: [(&str, &str); 4] = [
+    ("/index", "answers Hello"),
+    (
+        "/login",
+        "HTTP Basic credentials in, a new token out (it replaces your last one)",
+    ),
+    (
+        "/test",
+        "?token=TOKEN answers data, or error when the token is not your newest or has expired",
+    ),
+    (
+        "/logout",
+        "?token=TOKEN answers ok, and the token stops working",
+    ),
+];
+
 /// The text page. The one page written for people rather than for `$(...)`:
 /// it ends with a newline, so that a terminal's prompt starts on a line of
 /// its own.
@@ -38,15 +56,14 @@ pub fn text(usage: &Usage) -> String {
     format!(
         "token-server: hands out login tokens and checks them.
 
-  /index    answers Hello
-  /login    HTTP Basic credentials in, a new token out (it replaces your last one)
-  /test     ?token=TOKEN answers data, or error when the token is not your newest or has expired
-  /logout   ?token=TOKEN answers ok, and the token stops working
-
+{}
 Every route takes GET, HEAD and POST. A token may also come as `Authorization: Bearer TOKEN`.
 Try it (-f: a refused login fails the command instead of setting TOKEN to `error`):
 
 {}",
+        ROUTES
+            .map(|(path, what)| format!("  {path:<9} {what}\n"))
+            .concat(),
         curl_lines(usage)
     )
 }
@@ -94,6 +111,9 @@ pub(crate) fn html(usage: &Usage) -> String {
         ),
         _ => String::new(),
     };
+    let routes = ROUTES
+        .map(|(path, what)| format!("<li><code>{path}</code> {}</li>\n", escape(what)))
+        .concat();
     let body = format!(
         r#"<h1>token-server</h1>
 <p>Hands out login tokens and checks them: the Flask tutorial's token login. A browser gets each answer as a page with the next step; a script gets plain text.</p>
@@ -115,11 +135,7 @@ pub(crate) fn html(usage: &Usage) -> String {
 </form>
 <h2>The routes</h2>
 <ul>
-<li><code>/index</code> answers <code>Hello</code></li>
-<li><code>/login</code>: HTTP Basic credentials, or a form's <code>username</code> and <code>password</code>, in; a new token out</li>
-<li><code>/test?token=TOKEN</code> answers <code>data</code> or <code>error</code></li>
-<li><code>/logout?token=TOKEN</code> answers <code>ok</code>, and the token stops working</li>
-</ul>
+{routes}</ul>
 <p>Every route takes GET, HEAD and POST. With curl:</p>
 <pre>{curl_lines}</pre>
 {trust}

@@ -113,10 +113,6 @@ impl App {
     }
 }
 
-/// Every path `handle` routes, for the tests that go through them all (a
-/// test checks that none of them is a 404).
-pub const PATHS: [&str; 5] = ["/", "/index", "/login", "/test", "/logout"];
-
 /// How many password checks may wait for each hashing thread: a class of
 /// students logging in at once waits a second or two, it is not refused.
 pub(crate) const CHECKS_WAITING_PER_THREAD: usize = 64;

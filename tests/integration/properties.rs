@@ -10,7 +10,7 @@ use tiny_http::{Method, TestRequest};
 
 use token_server::cli::Config;
 use token_server::passwords::Hash;
-use token_server::routes::{self, App, handle_here};
+use token_server::routes::{App, handle_here};
 
 /// What the handler may answer (tiny_http answers 400, 408, 414, 417, 431,
 /// 501 and 505 by itself, before a request reaches it).
@@ -40,8 +40,8 @@ fn status_of(request: TestRequest) -> u16 {
 }
 
 fn route() -> impl Strategy<Value = &'static str> {
-    let mut paths = routes::PATHS.to_vec();
-    paths.push("/nope");
+    let mut paths = vec!["/", "/nope"];
+    paths.extend(token_server::pages::ROUTES.map(|(path, _)| path));
     prop::sample::select(paths)
 }
 
