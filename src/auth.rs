@@ -76,7 +76,7 @@ impl Drop for Credentials {
 
 /// What a login request carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CredentialsInput {
+pub(crate) enum CredentialsInput {
     Missing,
     /// Present but unreadable: bad base64, no `:`, not UTF-8, a form with only
     /// one of its two fields.
@@ -89,7 +89,7 @@ pub enum CredentialsInput {
 /// What a `/test` or `/logout` request carries: the token, borrowed from
 /// the request when it needs no decoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TokenInput<'a> {
+pub(crate) enum TokenInput<'a> {
     Missing,
     /// Sent in more than one place, or more than once: RFC 6750 allows one.
     Several,

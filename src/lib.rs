@@ -5,9 +5,10 @@
 //! `data` while the token is the user's newest one and has not expired.
 //!
 //! `main.rs` only reads the command line and starts [`server::serve`]. Everything
-//! a request meets is here: [`routes::handle`] answers one request, as a plain
+//! a request meets is here: `routes::handle` answers one request, as a plain
 //! function of the request, the server's state and the current time, so tests can
-//! call it without a socket and with any clock.
+//! call it without a socket and with any clock ([`routes::handle_here`] does,
+//! with the password check on the caller's thread).
 #![forbid(unsafe_code)]
 
 // The tutorial's path: read these and you have read the whole tutorial.

@@ -2,7 +2,7 @@
 //! scripts, and HTML with forms, for a browser (see `accept`).
 
 /// What both pages show: where the server is, and how to try it.
-pub struct Usage<'a> {
+pub(crate) struct Usage<'a> {
     /// `http://127.0.0.1:5000`: the address a client can use.
     pub base: &'a str,
     /// The tutorial's user and password, when they are the server's (no
@@ -52,7 +52,7 @@ pub const ROUTES: [(&str, &str); 4] = [
 /// The text page. The one page written for people rather than for `$(...)`:
 /// it ends with a newline, so that a terminal's prompt starts on a line of
 /// its own.
-pub fn text(usage: &Usage) -> String {
+pub(crate) fn text(usage: &Usage) -> String {
     format!(
         "token-server: hands out login tokens and checks them.
 
@@ -145,7 +145,7 @@ pub(crate) fn html(usage: &Usage) -> String {
 }
 
 /// A whole page: `body` under `title`, with the pages' style, no script.
-pub fn document(title: &str, body: &str) -> String {
+pub(crate) fn document(title: &str, body: &str) -> String {
     format!(
         r#"<!DOCTYPE html>
 <html lang="en">

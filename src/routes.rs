@@ -119,7 +119,7 @@ pub(crate) const CHECKS_WAITING_PER_THREAD: usize = 64;
 
 /// What `handle` made of a request: its answer, or, for a login, a password
 /// check to run off the request loop, and what to do with its verdict.
-pub enum Handled {
+pub(crate) enum Handled {
     Answer(Answer),
     Check(PasswordCheck),
 }
@@ -127,13 +127,13 @@ pub enum Handled {
 /// A login's password, to check against a hash on the hashing pool
 /// (`check`), and the login it decides (`login`): give both to
 /// `finish_login` with the verdict.
-pub struct PasswordCheck {
+pub(crate) struct PasswordCheck {
     pub check: Check,
     pub login: PendingLogin,
 }
 
 /// What a login waiting for its password check needs to be answered.
-pub struct PendingLogin {
+pub(crate) struct PendingLogin {
     name: String,
     client: IpAddr,
     /// The hash checked: the user's, or the dummy for a name that does
@@ -151,7 +151,7 @@ pub struct PendingLogin {
 /// does), so tests call it with `tiny_http::TestRequest` and any clock, and
 /// look at what it returns. A login's password is checked off the loop: its
 /// answer is `finish_login`'s, once the check's verdict is in.
-pub fn handle(request: &Request, app: &mut App, now: f64) -> Handled {
+pub(crate) fn handle(request: &Request, app: &mut App, now: f64) -> Handled {
     // The path, without the query, matched exactly: `/login/` is not `/login`.
     let path = path_of(request.url());
     let method_allowed = matches!(request.method(), Method::Get | Method::Head | Method::Post);

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 
 /// What a decoded token says about itself.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Claims {
+pub(crate) struct Claims {
     pub user: String,
     /// Unix seconds; the token is valid while `expires_at >= now`.
     pub expires_at: f64,
@@ -23,7 +23,7 @@ pub struct Claims {
 /// Makes the token for `user`, with the tutorial's layout: the random number as
 /// Python writes it, and the expiry with two decimals, like the tutorial's
 /// `1472450500.34`.
-pub fn encode(user: &str, random: f64, expires_at: f64) -> String {
+pub(crate) fn encode(user: &str, random: f64, expires_at: f64) -> String {
     let mut text = String::with_capacity(user.len() + 40);
     text.push_str(user);
     text.push(':');
@@ -83,7 +83,7 @@ fn push_python_float(text: &mut String, number: f64) {
 
 /// Reads a token back. `None` for anything that is not base64 of
 /// `UID:RANDOM:EXPIRY` with a finite number for EXPIRY.
-pub fn decode(token: &str) -> Option<Claims> {
+pub(crate) fn decode(token: &str) -> Option<Claims> {
     let bytes = STANDARD.decode(token).ok()?;
     let mut text = String::from_utf8(bytes).ok()?;
     // The user id cannot hold a `:` (Basic credentials end it at the first one),

@@ -5,7 +5,7 @@
 
 /// The form of answer a client prefers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Preference {
+pub(crate) enum Preference {
     Text,
     Html,
     Json,

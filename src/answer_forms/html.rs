@@ -10,7 +10,7 @@ use crate::pages::{document, escape};
 
 /// The page for `answer`, from `path`; `token` is the one a `/test` or
 /// `/logout` request carried.
-pub fn page(answer: &Answer, path: &str, token: Option<&str>) -> String {
+pub(crate) fn page(answer: &Answer, path: &str, token: Option<&str>) -> String {
     let user = escape(answer.user.as_deref().unwrap_or(""));
     let (title, main) = match (&answer.detail, answer.status) {
         (Some(Detail::LoggedIn { expires_in }), 200) => {

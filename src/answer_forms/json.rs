@@ -13,7 +13,7 @@ use crate::answer::{Answer, Detail};
 /// - a logout: `{"revoked": true}`;
 /// - every refusal: `{"error", "error_description"}`, and `retry_after` for
 ///   a 429 or a 503.
-pub fn body(answer: &Answer, path: &str) -> String {
+pub(crate) fn body(answer: &Answer, path: &str) -> String {
     let value = match (&answer.detail, answer.status) {
         (Some(Detail::LoggedIn { expires_in }), 200) => json!({
             "access_token": answer.body,

@@ -20,7 +20,7 @@ use crate::answer_forms::accept::Preference;
 
 /// What a refused request gets, in OAuth's words: its `error` code and a
 /// description; for a 429 or a 503, when to try again.
-pub struct Refusal {
+pub(crate) struct Refusal {
     pub code: &'static str,
     pub description: &'static str,
     pub retry_after: Option<u64>,

@@ -99,7 +99,7 @@ struct Bucket {
 
 /// A budget that is spent: what the 429 says and the log says.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Spent {
+pub(crate) struct Spent {
     /// Whole seconds until an attempt is allowed again, at least 1.
     pub retry_after: u64,
     /// For the log: `too many failed logins for magigo from 127.0.0.1`.

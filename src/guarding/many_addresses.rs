@@ -35,7 +35,7 @@ pub(crate) const KNOWN_FOR_SECONDS: f64 = 30.0 * 86_400.0;
 const REFILL_SECONDS: f64 = 3600.0;
 
 /// A user name, as `budgets` keeps it: a keyed hash.
-pub type NameHash = u64;
+pub(crate) type NameHash = u64;
 
 pub struct ManyAddresses {
     /// 4N: failed logins a name may have from unknown addresses an hour;

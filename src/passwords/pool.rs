@@ -34,7 +34,7 @@ pub struct Check {
 
 /// What a check found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     pub id: u64,
     pub matched: bool,
 }

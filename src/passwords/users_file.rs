@@ -48,7 +48,7 @@ pub fn read(
 /// split at the first `:` as Basic credentials are, UTF-8, blank lines and
 /// lines starting with `#` skipped; a line ending in CRLF loses its CR.
 /// Linear in the number of lines (but for lines in clear, each hashed).
-pub fn parse(
+pub(crate) fn parse(
     path: &Path,
     text: &[u8],
     given: &[String],
