@@ -98,10 +98,17 @@ struct Arguments {
     )]
     max_failures: u32,
 
-    /// Threads that check passwords, off the request loop (default:
-    /// the cores but one, at least 1); 64 checks may wait for each,
-    /// then 503 busy
-    #[arg(long, value_name = "N", value_parser = parse_threads, verbatim_doc_comment)]
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = parse_threads,
+        help = format!(
+            "Threads that check passwords, off the request loop (default:\n\
+             the cores but one, at least 1); {} checks may wait for each,\n\
+             then 503 busy",
+            crate::routes::CHECKS_WAITING_PER_THREAD
+        )
+    )]
     hash_threads: Option<usize>,
 
     /// A name (as in Host) that may reach /login, /test and /logout;
