@@ -228,7 +228,15 @@ fn sighup_with_a_broken_file_leaves_the_users_as_they_were() {
 #[test]
 fn without_a_users_file_sighup_stops_the_server_as_a_closed_terminal_would() {
     use std::os::unix::process::ExitStatusExt;
-    let mut server = Running::start(BINARY, &[]);
+    // Started as a terminal's shell starts it, with SIGHUP at its default
+    // action even when the tests run under `nohup` (which ignores it, and a
+    // child inherits that): coreutils' `env --default-signal`.
+    let mut server = Running::start_command(std::process::Command::new("env").args([
+        "--default-signal=HUP",
+        BINARY,
+        "--port",
+        "0",
+    ]));
     server.signal("HUP");
     let status = server
         .wait_for_exit(Duration::from_secs(2))
