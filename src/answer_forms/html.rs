@@ -109,14 +109,13 @@ fn refused_in_words(answer: &Answer, path: &str) -> String {
 
 /// `2026-12-04 17:30:00 UTC`.
 fn utc(time: f64) -> String {
-    // A token's expiry is at most u32::MAX seconds: always a date time takes.
+    // An expiry out of time's range (years past 9999) shows as 1970.
     let utc = time::OffsetDateTime::from_unix_timestamp(time.max(0.0) as i64)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    // A `Date` shows as `2026-12-04`.
     format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-        utc.year(),
-        u8::from(utc.month()),
-        utc.day(),
+        "{} {:02}:{:02}:{:02} UTC",
+        utc.date(),
         utc.hour(),
         utc.minute(),
         utc.second()

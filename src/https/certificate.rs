@@ -269,7 +269,8 @@ fn reuse_self_signed(
     };
     let now_seconds = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
     let valid_a_day_more = validity(&der).is_some_and(|(not_before, not_after)| {
-        not_before <= now_seconds && not_after - now_seconds >= 86_400
+        not_before.unix_timestamp() <= now_seconds
+            && not_after.unix_timestamp() - now_seconds >= 86_400
     });
     let covers_the_names = webpki::EndEntityCert::try_from(&der).is_ok_and(|certificate| {
         names.iter().all(|name| {
@@ -400,37 +401,29 @@ pub fn sha256_fingerprint(der: &[u8]) -> String {
 fn validity_warning(path: &Path, der: &[u8], now: SystemTime) -> Option<String> {
     let (not_before, not_after) = validity(der)?;
     let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs() as i64;
-    let day = |seconds: i64| match OffsetDateTime::from_unix_timestamp(seconds) {
-        Ok(utc) => format!(
-            "{:04}-{:02}-{:02}",
-            utc.year(),
-            u8::from(utc.month()),
-            utc.day()
-        ),
-        Err(_) => format!("{seconds} s after 1970"),
-    };
     let shown = path.display();
-    if now > not_after {
+    // A `Date` shows as `2021-01-01`.
+    if now > not_after.unix_timestamp() {
         Some(format!(
             "the certificate in {shown} expired on {}: clients will refuse it",
-            day(not_after)
+            not_after.date()
         ))
-    } else if now < not_before {
+    } else if now < not_before.unix_timestamp() {
         Some(format!(
             "the certificate in {shown} is not valid before {}: clients will refuse it",
-            day(not_before)
+            not_before.date()
         ))
     } else {
         None
     }
 }
 
-/// A certificate's validity, (notBefore, notAfter) in Unix seconds, read from
+/// A certificate's validity, (notBefore, notAfter), read from
 /// its DER (RFC 5280 4.1): Certificate, then tbsCertificate, then the
 /// optional version, serialNumber, signature, issuer, and validity. `None`
 /// for anything else. Read with yasna, the DER crate rcgen writes
 /// certificates with.
-pub(crate) fn validity(der: &[u8]) -> Option<(i64, i64)> {
+pub(crate) fn validity(der: &[u8]) -> Option<(OffsetDateTime, OffsetDateTime)> {
     yasna::parse_der(der, |reader| {
         reader.read_sequence(|certificate| {
             let validity = certificate.next().read_sequence(|tbs| {
@@ -454,13 +447,12 @@ pub(crate) fn validity(der: &[u8]) -> Option<(i64, i64)> {
     .ok()
 }
 
-/// UTCTime (years 1950-2049) or GeneralizedTime, in Unix seconds.
-fn read_time(reader: yasna::BERReader) -> yasna::ASN1Result<i64> {
-    let time = match reader.lookahead_tag()? {
+/// UTCTime (years 1950-2049) or GeneralizedTime.
+fn read_time(reader: yasna::BERReader) -> yasna::ASN1Result<OffsetDateTime> {
+    Ok(match reader.lookahead_tag()? {
         yasna::tags::TAG_UTCTIME => *reader.read_utctime()?.datetime(),
         _ => *reader.read_generalized_time()?.datetime(),
-    };
-    Ok(time.unix_timestamp())
+    })
 }
 
 /// Reads past an item, whatever it is.
@@ -484,10 +476,7 @@ mod tests {
     fn validity_of_utc_and_generalized_times() {
         // rcgen writes UTCTime for years before 2050, GeneralizedTime after.
         let der = certificate_valid((2026, 11, 30), (2027, 12, 1));
-        let days = |y, m, d| {
-            let date = time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d);
-            date.unwrap().midnight().assume_utc().unix_timestamp()
-        };
+        let days = rcgen::date_time_ymd;
         assert_eq!(
             validity(&der),
             Some((days(2026, 11, 30), days(2027, 12, 1)))

@@ -108,11 +108,10 @@ fn push_timestamp(line: &mut String, time: SystemTime) {
                 .ok()
                 .and_then(|seconds| time::OffsetDateTime::from_unix_timestamp(seconds).ok())
                 .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+            // A `Date` shows as `2026-11-27`.
             let text = format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.",
-                utc.year(),
-                u8::from(utc.month()),
-                utc.day(),
+                "{}T{:02}:{:02}:{:02}.",
+                utc.date(),
                 utc.hour(),
                 utc.minute(),
                 utc.second(),
