@@ -29,7 +29,7 @@ fn main() -> ExitCode {
         Ok(Command::Run(config)) => match run(config) {
             Ok(()) => ExitCode::SUCCESS,
             Err(failure) => {
-                let _ = writeln!(io::stderr(), "token-server: {}", failure.message);
+                say(&failure.message);
                 ExitCode::from(failure.status)
             }
         },
@@ -40,7 +40,7 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(message) => {
-                    let _ = writeln!(io::stderr(), "token-server: hash-password: {message}");
+                    say(&format!("hash-password: {message}"));
                     ExitCode::from(2)
                 }
             }
@@ -58,8 +58,23 @@ fn main() -> ExitCode {
 }
 
 fn usage_error(message: &str) -> ExitCode {
-    let _ = writeln!(io::stderr(), "token-server: {message}\n{}", cli::USAGE);
+    say(message);
+    let _ = writeln!(io::stderr(), "{}", cli::USAGE);
     ExitCode::from(2)
+}
+
+/// One line on stderr, `token-server: MESSAGE`. A message may hold what the
+/// command line or a file gave (a value, a file name): a newline or another
+/// control character in it is written escaped (`\n`), so that it stays one line.
+fn say(message: &str) {
+    let line: String = message
+        .chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect();
+    let _ = writeln!(io::stderr(), "token-server: {line}");
 }
 
 /// Why the server did not run, and the exit status that says so.
@@ -95,10 +110,10 @@ fn run(mut config: Config) -> Result<(), Failure> {
             let loaded =
                 users_file::read(file, &given_names, &HashMap::new()).map_err(Failure::bad_file)?;
             if let Some(warning) = users_file::permission_warning(file) {
-                let _ = writeln!(io::stderr(), "token-server: warning: {warning}");
+                say(&format!("warning: {warning}"));
             }
             for warning in &loaded.warnings {
-                let _ = writeln!(io::stderr(), "token-server: warning: {warning}");
+                say(&format!("warning: {warning}"));
             }
             all_users.extend(loaded.users);
             Some(UsersSource {
@@ -116,10 +131,10 @@ fn run(mut config: Config) -> Result<(), Failure> {
         None => None,
     };
     if let Some(made_new) = https.as_ref().and_then(|https| https.made_new.as_ref()) {
-        let _ = writeln!(io::stderr(), "token-server: {made_new}");
+        say(made_new);
     }
     if let Some(warning) = https.as_ref().and_then(|https| https.warning.as_ref()) {
-        let _ = writeln!(io::stderr(), "token-server: warning: {warning}");
+        say(&format!("warning: {warning}"));
     }
     if let Err(error) = server::raise_open_files_limit() {
         // Not fatal: the server works, it just meets a flood sooner.

@@ -26,7 +26,7 @@ fn banner_is_the_first_line_with_the_real_port() {
 
 #[test]
 fn bad_arguments_exit_2_with_one_line_and_usage() {
-    let cases: [&[&str]; 10] = [
+    let cases: [&[&str]; 12] = [
         &["--user", "ann:"],
         &["--max-failures", "many"],
         &["--port", "abc"],
@@ -37,6 +37,9 @@ fn bad_arguments_exit_2_with_one_line_and_usage() {
         &["--bogus"],
         &["--quiet", "--verbose"],
         &["extra"],
+        // A newline in a value is written escaped: the error stays one line.
+        &["--port", "1\n2"],
+        &["--bogus\nx"],
     ];
     for args in cases {
         let output = run(args);
@@ -52,6 +55,8 @@ fn bad_arguments_exit_2_with_one_line_and_usage() {
                 .starts_with("usage: token-server"),
             "{args:?}: {stderr}"
         );
+        // The error's one line, then the usage's seven.
+        assert_eq!(stderr.lines().count(), 8, "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(output.stdout.is_empty());
     }
@@ -112,6 +117,16 @@ fn the_reference_shows_what_help_prints() {
         .expect("a block in the Command line section");
     let help = run(&["--help"]);
     assert_eq!(block, String::from_utf8_lossy(&help.stdout).trim_end());
+}
+
+#[test]
+fn a_file_name_with_a_newline_is_one_line_escaped() {
+    let output = run(&["--users-file", "no\nsuch"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "token-server: no\\nsuch: cannot read it: No such file or directory (os error 2)\n"
+    );
 }
 
 #[test]
