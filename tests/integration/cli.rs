@@ -121,11 +121,9 @@ fn the_reference_shows_what_help_prints() {
 
 #[test]
 fn a_file_name_with_a_newline_is_one_line_escaped() {
-    let output = run(&["--users-file", "no\nsuch"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(
-        String::from_utf8_lossy(&output.stderr),
-        "token-server: no\\nsuch: cannot read it: No such file or directory (os error 2)\n"
+    crate::assert_refused_at_start(
+        &["--users-file", "no\nsuch"],
+        "no\\nsuch: cannot read it: No such file or directory (os error 2)",
     );
 }
 
@@ -144,15 +142,6 @@ fn help_and_version_exit_0() {
 
 /// A file given to `--tls-...` that will not do: one line naming the file and
 /// the problem, exit status 2, nothing on stdout.
-fn assert_bad_file(args: &[&str], expected: &str) {
-    let output = run(&[&["--port", "0"], args].concat());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
-    assert_eq!(stderr.trim_end(), expected, "{args:?}");
-    assert!(output.stdout.is_empty(), "{args:?}");
-}
-
 fn path(path: &Path) -> &str {
     path.to_str().unwrap()
 }
@@ -174,49 +163,49 @@ fn each_tls_file_that_will_not_do_is_one_line_and_exit_2() {
         (
             vec!["--tls-cert", path(&missing), "--tls-key", path(&key)],
             format!(
-                "token-server: --tls-cert {}: cannot read it: No such file or directory (os error 2)",
+                "--tls-cert {}: cannot read it: No such file or directory (os error 2)",
                 missing.display()
             ),
         ),
         (
             vec!["--tls-cert", path(&cert), "--tls-key", path(&missing)],
             format!(
-                "token-server: --tls-key {}: cannot read it: No such file or directory (os error 2)",
+                "--tls-key {}: cannot read it: No such file or directory (os error 2)",
                 missing.display()
             ),
         ),
         (
             vec!["--tls-cert", path(&key), "--tls-key", path(&key)],
             format!(
-                "token-server: --tls-cert {}: no certificate in it (a PEM \"CERTIFICATE\" section)",
+                "--tls-cert {}: no certificate in it (a PEM \"CERTIFICATE\" section)",
                 key.display()
             ),
         ),
         (
             vec!["--tls-cert", path(&not_pem), "--tls-key", path(&key)],
             format!(
-                "token-server: --tls-cert {}: no certificate in it (a PEM \"CERTIFICATE\" section)",
+                "--tls-cert {}: no certificate in it (a PEM \"CERTIFICATE\" section)",
                 not_pem.display()
             ),
         ),
         (
             vec!["--tls-cert", path(&broken), "--tls-key", path(&key)],
             format!(
-                "token-server: --tls-cert {}: not PEM: a section has no end line (-----END CERTIFICATE-----)",
+                "--tls-cert {}: not PEM: a section has no end line (-----END CERTIFICATE-----)",
                 broken.display()
             ),
         ),
         (
             vec!["--tls-cert", path(&cert), "--tls-key", path(&cert)],
             format!(
-                "token-server: --tls-key {}: no private key in it (PKCS#8, PKCS#1 or SEC1 PEM; an encrypted key must be decrypted first)",
+                "--tls-key {}: no private key in it (PKCS#8, PKCS#1 or SEC1 PEM; an encrypted key must be decrypted first)",
                 cert.display()
             ),
         ),
         (
             vec!["--tls-cert", path(&cert), "--tls-key", path(&other_key)],
             format!(
-                "token-server: --tls-key {}: the key does not match the certificate in {}",
+                "--tls-key {}: the key does not match the certificate in {}",
                 other_key.display(),
                 cert.display()
             ),
@@ -224,27 +213,27 @@ fn each_tls_file_that_will_not_do_is_one_line_and_exit_2() {
         (
             vec!["--tls-cert", path(&dir.path), "--tls-key", path(&key)],
             format!(
-                "token-server: --tls-cert {}: cannot read it: Is a directory (os error 21)",
+                "--tls-cert {}: cannot read it: Is a directory (os error 21)",
                 dir.path.display()
             ),
         ),
         (
             vec!["--tls-self-signed", path(&not_pem)],
             format!(
-                "token-server: --tls-self-signed {}: the file exists and is not a certificate; not overwritten",
+                "--tls-self-signed {}: the file exists and is not a certificate; not overwritten",
                 not_pem.display()
             ),
         ),
         (
             vec!["--tls-self-signed", path(&unwritable)],
             format!(
-                "token-server: --tls-self-signed {}: cannot write it: No such file or directory (os error 2)",
+                "--tls-self-signed {}: cannot write it: No such file or directory (os error 2)",
                 unwritable.display()
             ),
         ),
     ];
     for (args, expected) in cases {
-        assert_bad_file(&args, &expected);
+        crate::assert_refused_at_start(&args, &expected);
     }
     // Nothing was overwritten.
     assert_eq!(

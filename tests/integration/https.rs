@@ -137,19 +137,13 @@ fn the_self_signed_pair_is_kept_and_used_again_while_it_will_do() {
 
     // A key that group or others may read: refused, one line, exit 2.
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let output = std::process::Command::new(BINARY)
-        .args(["--port", "0", "--tls-self-signed"])
-        .arg(&certificate)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(
-        String::from_utf8_lossy(&output.stderr).trim_end(),
-        format!(
-            "token-server: --tls-self-signed: {} may be read by group or others (mode 644): chmod 600 {} (or delete it for a new pair)",
+    crate::assert_refused_at_start(
+        &["--tls-self-signed", certificate.to_str().unwrap()],
+        &format!(
+            "--tls-self-signed: {} may be read by group or others (mode 644): chmod 600 {} (or delete it for a new pair)",
             key.display(),
             key.display()
-        )
+        ),
     );
 }
 
@@ -301,19 +295,12 @@ fn a_self_signed_file_that_is_a_symbolic_link_is_left_alone() {
     let before = std::fs::read(&bundle).unwrap();
     let link = dir.join("cert.pem");
     std::os::unix::fs::symlink(&bundle, &link).unwrap();
-    let output = std::process::Command::new(BINARY)
-        .args(["--port", "0", "--tls-self-signed"])
-        .arg(&link)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(
-        stderr.trim_end(),
-        format!(
-            "token-server: --tls-self-signed {}: the file is a symbolic link; not written through it",
+    crate::assert_refused_at_start(
+        &["--tls-self-signed", link.to_str().unwrap()],
+        &format!(
+            "--tls-self-signed {}: the file is a symbolic link; not written through it",
             link.display()
-        )
+        ),
     );
     assert_eq!(std::fs::read(&bundle).unwrap(), before);
     assert!(
@@ -339,17 +326,14 @@ fn a_key_rustls_cannot_use_says_why() {
         ),
     ] {
         let (cert, key) = (key_file(cert), key_file(key));
-        let output = std::process::Command::new(BINARY)
-            .args(["--port", "0", "--tls-cert"])
-            .arg(&cert)
-            .arg("--tls-key")
-            .arg(&key)
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(2));
-        assert_eq!(
-            String::from_utf8_lossy(&output.stderr).trim_end(),
-            format!("token-server: --tls-key {}: {why}", key.display())
+        crate::assert_refused_at_start(
+            &[
+                "--tls-cert",
+                cert.to_str().unwrap(),
+                "--tls-key",
+                key.to_str().unwrap(),
+            ],
+            &format!("--tls-key {}: {why}", key.display()),
         );
     }
 }

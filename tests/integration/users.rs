@@ -6,7 +6,6 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use testkit::data::basic;
@@ -118,38 +117,18 @@ fn each_error_of_the_file_is_one_line_and_exit_2() {
     ];
     for (text, expected) in cases {
         write_private(&file, text);
-        let output = Command::new(BINARY)
-            .args([
-                "--port",
-                "0",
-                "--users-file",
-                file.to_str().unwrap(),
-                "--user",
-                "cy:2",
-            ])
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{text:?}: {stderr}");
-        assert_eq!(
-            stderr.trim_end(),
-            format!("token-server: {expected}"),
-            "{text:?}"
+        crate::assert_refused_at_start(
+            &["--users-file", file.to_str().unwrap(), "--user", "cy:2"],
+            &expected,
         );
-        assert!(output.stdout.is_empty());
     }
     let missing = dir.join("missing.txt");
-    let output = Command::new(BINARY)
-        .args(["--port", "0", "--users-file", missing.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(
-        String::from_utf8_lossy(&output.stderr).trim_end(),
-        format!(
-            "token-server: {}: cannot read it: No such file or directory (os error 2)",
+    crate::assert_refused_at_start(
+        &["--users-file", missing.to_str().unwrap()],
+        &format!(
+            "{}: cannot read it: No such file or directory (os error 2)",
             missing.display()
-        )
+        ),
     );
 }
 
