@@ -242,6 +242,29 @@ fn plain_http_to_the_https_port_is_told_where_https_is_and_logged() {
     assert!(log.contains(" GET /index 400 "), "{log}");
 }
 
+/// Listening on all addresses, the plain-HTTP answer names the address the
+/// client used (its Host), as the usage page does, and only a plain one.
+#[test]
+fn plain_http_on_all_addresses_is_told_the_host_it_used_if_plain() {
+    let dir = TempDir::new();
+    let server = Running::start_https(BINARY, &dir.join("cert.pem"), &["--host", "0.0.0.0"]);
+    let port = server.address.rsplit_once(':').unwrap().1;
+    let loopback = format!("127.0.0.1:{port}");
+    for (host, shown) in [
+        (format!("example.org:{port}"), format!("example.org:{port}")),
+        ("$(id)".to_string(), format!("0.0.0.0:{port}")),
+        ("a;reboot;".to_string(), format!("0.0.0.0:{port}")),
+    ] {
+        let request = format!("GET /index HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        let reply = client::send_raw(&loopback, request.as_bytes());
+        assert_eq!(
+            (reply.status, reply.body),
+            (400, format!("this port speaks HTTPS: https://{shown}/")),
+            "{host}"
+        );
+    }
+}
+
 #[test]
 fn a_failed_handshake_is_one_log_line_with_its_reason() {
     let dir = TempDir::new();
